@@ -1,0 +1,1 @@
+"""Extractive question answering over documents: every answer copied from the text and cited."""

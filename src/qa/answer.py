@@ -1,0 +1,120 @@
+"""ask(): the one entry point that the chat, the API, the CLI and the evaluation call."""
+from __future__ import annotations
+
+import math
+
+from . import embedder
+from .config import RetrievalSettings, load_retrieval_settings
+from .followup import resolve
+from .index_store import Index, normalise
+from .keyword import terms
+from .question import QuestionInfo, analyse
+from .retrieval import Scored, rank_chunks, rank_sentences
+from .spans import extract_span
+from .types import Answer, Citation, Passage
+
+MAX_QUESTION_CHARS = 1000
+_settings: RetrievalSettings | None = None
+
+
+class QuestionError(ValueError):
+    """A question that cannot be asked as given; the message says why."""
+
+
+def default_settings() -> RetrievalSettings:
+    global _settings
+    if _settings is None:
+        _settings = load_retrieval_settings()
+    return _settings
+
+
+def validate_question(question) -> str:
+    if not isinstance(question, str):
+        raise QuestionError("the question must be text")
+    question = question.strip()
+    if not question:
+        raise QuestionError("the question is empty; type a question about the document")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise QuestionError(f"the question is too long ({len(question):,} characters; the limit is "
+                            f"{MAX_QUESTION_CHARS:,})")
+    return question
+
+
+def ask(index: Index, question: str, history=None, settings: RetrievalSettings | None = None,
+        mode: str = "hybrid", id: str | None = None) -> Answer:
+    """Answer a question from the index with a verbatim span and cited sentences, or abstain."""
+    settings = settings or default_settings()
+    question = validate_question(question)
+    resolved = resolve(question, history)
+    info = analyse(question)
+    qterms = terms(resolved)
+    qvec = embedder.embed_query(resolved)
+    chunks = rank_chunks(index, qvec, qterms, settings, mode)
+    sentences = rank_sentences(index, qvec, qterms, chunks, settings, mode)
+    passages = [_passage(index, c) for c in chunks[:3]]
+    result = Answer(question=question, answer="", abstained=True, confidence=0.0, passages=passages,
+                    resolved_question=resolved if resolved != question else None, id=id)
+    if not sentences:
+        return result
+    best = index.sentences[sentences[0].id]
+    span = extract_span(info, best.text, best.entities)
+    result.confidence = confidence(index, info, qterms, sentences[0], span is not None, settings)
+    if result.confidence < settings.abstain_threshold:
+        return result
+    cited = [sentences[0]] + _supporting(index, sentences, settings)
+    result.citations = [_citation(index, n, s.id) for n, s in enumerate(cited, 1)]
+    start, end = span or (0, len(best.text))
+    result.answer = normalise(best.text[start:end])
+    result.abstained = False
+    result.answer_source, result.answer_start, result.answer_end = best.source, best.start + start, best.start + end
+    return result
+
+
+def confidence(index: Index, info: QuestionInfo, qterms: list[str], best: Scored, typed_span: bool,
+               settings: RetrievalSettings) -> float:
+    """How sure we are that the best sentence answers: a logistic over simple evidence."""
+    sentence = index.sentences[best.id]
+    around = [sentence.text]
+    for j in (best.id - 1, best.id + 1):
+        if 0 <= j < len(index.sentences) and index.sentences[j].source == sentence.source:
+            around.append(index.sentences[j].text)
+    present = set(terms(" ".join(around)))
+    weights = [index.keyword_sentences.idf(t) for t in dict.fromkeys(qterms)]
+    total = sum(weights)
+    coverage = sum(w for t, w in zip(dict.fromkeys(qterms), weights) if t in present) / total if total else 0.0
+    expects_type = info.qtype not in ("other", "noun", "manner")
+    type_fit = (1.0 if typed_span else 0.0) if expects_type else 0.5
+    w = settings.extra.get("confidence_weights", {"bias": -6.0, "dense": 6.0, "coverage": 4.0, "type": 1.0})
+    z = w["bias"] + w["dense"] * best.dense + w["coverage"] * coverage + w["type"] * type_fit
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def _supporting(index: Index, ranked: list[Scored], settings: RetrievalSettings) -> list[Scored]:
+    """Adjacent sentences that score nearly as well as the best: answers spanning two sentences."""
+    best = ranked[0]
+    ratio = settings.extra.get("second_citation_ratio", 0.92)
+    out = []
+    for s in ranked[1:3]:
+        same_source = index.sentences[s.id].source == index.sentences[best.id].source
+        if same_source and abs(s.id - best.id) == 1 and s.score >= ratio * best.score:
+            out.append(s)
+    return out
+
+
+def _neighbour(index: Index, sid: int, step: int) -> str:
+    j = sid + step
+    if 0 <= j < len(index.sentences) and index.sentences[j].source == index.sentences[sid].source:
+        return normalise(index.sentences[j].text)
+    return ""
+
+
+def _citation(index: Index, n: int, sid: int) -> Citation:
+    s = index.sentences[sid]
+    return Citation(n=n, source=s.source, sentence=sid, start=s.start, end=s.end, text=normalise(s.text),
+                    before=_neighbour(index, sid, -1), after=_neighbour(index, sid, 1))
+
+
+def _passage(index: Index, scored: Scored) -> Passage:
+    chunk = index.chunks[scored.id]
+    text = " ".join(normalise(index.sentences[i].text) for i in range(chunk.first, chunk.last + 1))
+    return Passage(source=chunk.source, start=chunk.start, end=chunk.end, text=text, score=round(scored.score, 4))

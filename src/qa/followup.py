@@ -1,0 +1,48 @@
+"""Resolve a follow-up question against the conversation so far."""
+from __future__ import annotations
+
+import re
+
+_FOLLOW_UP = re.compile(
+    r"^\s*(and|also|what about|how about|then|so)\b|"
+    r"\b(he|she|him|her|his|hers|they|them|their|theirs|it|its|there|that|this|those|these|then)\b",
+    re.IGNORECASE,
+)
+_NAMES = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*")
+
+
+def message_text(content) -> str:
+    """Text of a chat message whether plain or a list of content blocks (Gradio 6)."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, dict):
+        return str(content.get("text") or "")
+    if isinstance(content, (list, tuple)):
+        return " ".join(message_text(part) for part in content)
+    return ""
+
+
+def user_turns(history) -> list[str]:
+    turns = []
+    for message in history or []:
+        if isinstance(message, dict) and message.get("role") == "user":
+            text = message_text(message.get("content")).strip()
+            if text:
+                turns.append(text)
+    return turns
+
+
+def is_follow_up(question: str) -> bool:
+    return bool(_FOLLOW_UP.search(question)) and not _NAMES.search(question)
+
+
+def resolve(question: str, history) -> str:
+    """The question with the earlier question(s) it depends on prepended."""
+    if not is_follow_up(question):
+        return question
+    context = []
+    for turn in reversed(user_turns(history)):
+        context.insert(0, turn)
+        if not is_follow_up(turn):
+            break
+    return " ".join(context + [question]) if context else question

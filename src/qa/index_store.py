@@ -1,0 +1,220 @@
+"""Build, write, swap in and load the index folder.
+
+Layout of an index folder (plain files, no pickle):
+  manifest.json            model, dims, settings, sources with SHA-256, counts, build time
+  sentences.jsonl          one Sentence a line, with exact offsets into its source
+  chunks.jsonl             one Chunk a line (sentence range and offsets)
+  chunks.faiss             chunk vectors (inner product over unit vectors)
+  sentences.faiss          sentence vectors
+  keyword_chunks/          BM25 over chunks (bm25s files)
+  keyword_sentences/       BM25 over sentences
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from .config import MODEL_DIMS, ChunkSettings, settings_record
+from .keyword import KeywordIndex
+from .types import Chunk, Sentence
+
+MANIFEST = "manifest.json"
+FILES = ("sentences.jsonl", "chunks.jsonl", "chunks.faiss", "sentences.faiss", "keyword_chunks", "keyword_sentences")
+HNSW_THRESHOLD = 50_000   # chunks; below it an exact flat index is fast enough
+
+
+class IndexError_(RuntimeError):
+    """The index cannot be used; the message says why and what to do."""
+
+
+@dataclass
+class Index:
+    folder: Path
+    manifest: dict
+    sentences: list[Sentence]
+    chunks: list[Chunk]
+    chunk_vectors: object            # faiss index
+    sentence_vectors: np.ndarray     # (n_sentences, dims) float32, unit length
+    keyword_chunks: KeywordIndex
+    keyword_sentences: KeywordIndex
+
+    @property
+    def build_id(self) -> str:
+        return self.manifest["build_id"]
+
+
+def normalise(text: str) -> str:
+    return " ".join(text.split())
+
+
+# ---------------------------------------------------------------- writing
+
+def write_index(folder: Path, manifest: dict, sentences: list[Sentence], chunks: list[Chunk],
+                chunk_vectors: np.ndarray, sentence_vectors: np.ndarray) -> None:
+    """Write every file of an index into an empty folder; the manifest goes last."""
+    import faiss
+
+    folder.mkdir(parents=True)
+    _write_jsonl(folder / "sentences.jsonl", (asdict(s) for s in sentences))
+    _write_jsonl(folder / "chunks.jsonl", (asdict(c) for c in chunks))
+    faiss.write_index(_vector_index(chunk_vectors), str(folder / "chunks.faiss"))
+    faiss.write_index(_vector_index(sentence_vectors, flat=True), str(folder / "sentences.faiss"))
+    chunk_texts = [_chunk_text(c, sentences) for c in chunks]
+    KeywordIndex.build(chunk_texts).save(folder / "keyword_chunks")
+    KeywordIndex.build([s.text for s in sentences]).save(folder / "keyword_sentences")
+    manifest = dict(manifest, faiss={"chunks": "hnsw" if len(chunks) > HNSW_THRESHOLD else "flat"})
+    (folder / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    _fsync_tree(folder)
+
+
+def _chunk_text(chunk: Chunk, sentences: list[Sentence]) -> str:
+    return " ".join(normalise(sentences[i].text) for i in range(chunk.first, chunk.last + 1))
+
+
+def _vector_index(vectors: np.ndarray, flat: bool = False):
+    import faiss
+
+    dims = vectors.shape[1] if vectors.ndim == 2 and vectors.shape[1] else MODEL_DIMS
+    if flat or len(vectors) <= HNSW_THRESHOLD:
+        index = faiss.IndexFlatIP(dims)
+    else:
+        index = faiss.IndexHNSWFlat(dims, 32, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = 80
+        index.hnsw.efSearch = 128
+    if len(vectors):
+        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return index
+
+
+def _write_jsonl(path: Path, rows) -> None:
+    with path.open("w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def _fsync_tree(folder: Path) -> None:
+    import os
+
+    for path in [*folder.rglob("*"), folder]:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+# ---------------------------------------------------------------- loading
+
+def check_manifest(manifest: dict, chunking: ChunkSettings | None = None) -> None:
+    """Fail clearly when an index was built by other code, model or settings."""
+    expected = settings_record(chunking or ChunkSettings())
+    for key in ("format", "model", "dims"):
+        if manifest.get(key) != expected[key]:
+            raise IndexError_(
+                f"index was built with {key}={manifest.get(key)!r} but this code uses {expected[key]!r}; "
+                "rebuild it with `qa build`"
+            )
+
+
+def read_manifest(folder: Path) -> dict:
+    path = folder / MANIFEST
+    if not folder.is_dir():
+        raise IndexError_(f"no index at {folder}; build one with `qa build`")
+    if not path.is_file():
+        raise IndexError_(f"{folder} is not an index (no {MANIFEST}); build one with `qa build`")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise IndexError_(f"index manifest {path} is corrupt ({exc}); rebuild with `qa build --force`") from None
+    if not isinstance(manifest, dict) or "build_id" not in manifest:
+        raise IndexError_(f"index manifest {path} is incomplete; rebuild with `qa build --force`")
+    return manifest
+
+
+def load_index(folder: Path | str) -> Index:
+    """Load an index folder, checking that it matches this code's model and format."""
+    import faiss
+
+    folder = Path(folder)
+    manifest = read_manifest(folder)
+    check_manifest(manifest)
+    try:
+        sentences = [Sentence(**row) for row in _read_jsonl(folder / "sentences.jsonl")]
+        chunks = [Chunk(**row) for row in _read_jsonl(folder / "chunks.jsonl")]
+        chunk_vectors = faiss.read_index(str(folder / "chunks.faiss"))
+        sentence_index = faiss.read_index(str(folder / "sentences.faiss"))
+        sentence_vectors = sentence_index.reconstruct_n(0, sentence_index.ntotal) if sentence_index.ntotal else \
+            np.zeros((0, manifest["dims"]), dtype=np.float32)
+        keyword_chunks = KeywordIndex.load(folder / "keyword_chunks")
+        keyword_sentences = KeywordIndex.load(folder / "keyword_sentences")
+    except IndexError_:
+        raise
+    except Exception as exc:  # faiss, json and bm25s raise many kinds
+        raise IndexError_(f"index at {folder} is corrupt or incomplete ({type(exc).__name__}: "
+                          f"{str(exc).splitlines()[0] if str(exc) else ''}); rebuild with `qa build --force`") from None
+    counts = manifest.get("counts", {})
+    if (len(sentences), len(chunks), chunk_vectors.ntotal, len(sentence_vectors)) != (
+            counts.get("sentences"), counts.get("chunks"), counts.get("chunks"), counts.get("sentences")):
+        raise IndexError_(f"index at {folder} is inconsistent (counts differ from its manifest); "
+                          "rebuild with `qa build --force`")
+    if chunk_vectors.d != manifest["dims"]:
+        raise IndexError_(f"index at {folder} holds {chunk_vectors.d}-dim vectors, manifest says {manifest['dims']}")
+    if hasattr(chunk_vectors, "hnsw"):
+        chunk_vectors.hnsw.efSearch = 128
+    return Index(folder, manifest, sentences, chunks, chunk_vectors, np.ascontiguousarray(sentence_vectors),
+                 keyword_chunks, keyword_sentences)
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+# ---------------------------------------------------------------- swapping
+
+def swap_in(new: Path, target: Path) -> None:
+    """Make `new` the folder at `target` in one atomic step; the old folder is removed after."""
+    if not target.exists():
+        new.rename(target)
+        return
+    if _exchange(new, target):
+        shutil.rmtree(new, ignore_errors=True)     # `new` now holds the old index
+        return
+    old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:8]}")
+    target.rename(old)
+    new.rename(target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """renameat2(RENAME_EXCHANGE): swap two paths atomically (Linux)."""
+    import ctypes
+    import os
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    rc = renameat2(at_fdcwd, os.fsencode(str(a)), at_fdcwd, os.fsencode(str(b)), rename_exchange)
+    return rc == 0
+
+
+def new_build_id() -> str:
+    return uuid.uuid4().hex
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def elapsed(since: float) -> float:
+    return round(time.perf_counter() - since, 3)

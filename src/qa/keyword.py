@@ -1,0 +1,84 @@
+"""Keyword retrieval: BM25 (bm25s) over our own light tokenizer."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+STOPWORDS = frozenset("""
+a about above after again against all am an and any are as at be because been before being below
+between both but by can could did do does doing down during each few for from further had has have
+having he her here hers herself him himself his how i if in into is it its itself just me more most
+my myself no nor not now of off on once only or other our ours ourselves out over own same she should
+so some such than that the their theirs them themselves then there these they this those through to
+too under until up very was we were what when where which while who whom why will with would you your
+yours yourself yourselves also s t ve ll d re m many much did does done according text document
+article say says said tell name named called one kind
+""".split())
+_WORD = re.compile(r"[\w$€£%]+(?:[.'’\-][\w]+)*", re.UNICODE)
+
+
+def stem(word: str) -> str:
+    """A deliberately light stemmer: plural and a few verb endings."""
+    for suffix, keep in (("’s", 0), ("'s", 0)):
+        if word.endswith(suffix):
+            word = word[: -len(suffix)]
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 5 and word.endswith("ing"):
+        return word[:-3]
+    if len(word) > 4 and word.endswith("ed") and not word.endswith("eed"):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def terms(text: str) -> list[str]:
+    """Lower-cased, stemmed content words; dotted acronyms lose their dots (U.S. -> us)."""
+    out = []
+    for match in _WORD.finditer(text.lower()):
+        word = match.group(0).replace(".", "")
+        if word in STOPWORDS or len(word) == 1 and not word.isdigit():
+            continue
+        out.append(stem(word))
+    return out
+
+
+class KeywordIndex:
+    """BM25 over a list of texts; saved as bm25s' plain files."""
+
+    def __init__(self, retriever):
+        self._retriever = retriever
+        indptr = np.asarray(retriever.scores["indptr"])
+        self._df = np.diff(indptr)
+        self._vocab = retriever.vocab_dict
+        self.num_docs = int(retriever.scores["num_docs"])
+
+    @classmethod
+    def build(cls, texts: list[str]) -> "KeywordIndex":
+        import bm25s
+        retriever = bm25s.BM25()
+        retriever.index([terms(t) or [""] for t in texts], show_progress=False)
+        return cls(retriever)
+
+    def save(self, folder: Path) -> None:
+        self._retriever.save(str(folder))
+
+    @classmethod
+    def load(cls, folder: Path) -> "KeywordIndex":
+        import bm25s
+        return cls(bm25s.BM25.load(str(folder), show_progress=False, allow_pickle=False))
+
+    def scores(self, query_terms: list[str]) -> np.ndarray:
+        known = [t for t in query_terms if t in self._vocab]
+        if not known:
+            return np.zeros(self.num_docs, dtype=np.float32)
+        return np.asarray(self._retriever.get_scores(known), dtype=np.float32)
+
+    def idf(self, term: str) -> float:
+        """Smoothed inverse document frequency; unseen terms count as rare."""
+        idx = self._vocab.get(term)
+        df = int(self._df[idx]) if idx is not None else 0
+        return float(np.log(1 + (self.num_docs - df + 0.5) / (df + 0.5)))

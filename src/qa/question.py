@@ -1,0 +1,67 @@
+"""What kind of answer a question wants, and its key terms."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .keyword import terms
+
+# focus noun of "which/what <noun>" -> answer type
+_FOCUS_TYPES = {
+    "date": {"year", "month", "date", "day", "decade", "century", "time", "period", "era"},
+    "place": {"country", "countries", "nation", "city", "cities", "state", "capital", "place", "region",
+              "location", "province", "continent", "town", "venue", "territory"},
+    "person": {"person", "people", "leader", "minister", "president", "official", "secretary", "man",
+               "woman", "chief", "general", "envoy", "diplomat", "author", "politician", "individual"},
+    "organisation": {"organisation", "organization", "alliance", "alliances", "agency", "group", "party",
+                     "company", "institution", "body", "department", "corporation", "bloc", "pact"},
+    "amount": {"amount", "sum", "figure", "number", "percentage", "share", "total", "quantity", "price",
+               "fee", "cost"},
+}
+_AUX = {"is", "was", "are", "were", "did", "does", "do", "has", "have", "had", "can", "could", "will",
+        "would", "should", "may", "might", "must", "shall", "about", "if", "kind", "sort", "type"}
+
+
+@dataclass
+class QuestionInfo:
+    text: str
+    qtype: str          # date, person, organisation, place, amount, expansion, noun, reason, manner, other
+    focus: str | None   # the acronym for "stand for", the noun for "which <noun>"
+    terms: list[str]
+
+
+def analyse(question: str) -> QuestionInfo:
+    q = " ".join(question.split())
+    low = q.lower()
+    qtype, focus = _classify(q, low)
+    return QuestionInfo(q, qtype, focus, terms(q))
+
+
+def _classify(q: str, low: str) -> tuple[str, str | None]:
+    acronym = re.search(r"\b([A-Z][A-Z&]{1,9})s?\b", q)
+    if re.search(r"\b(stand|stands) for\b|\babbreviat|\bacronym\b|\bshort for\b|\bfull (form|name)\b|\bexpan(d|sion)\b",
+                 low):
+        return "expansion", acronym.group(1) if acronym else None
+    if re.search(r"\bhow (much|many)\b|\bwhat (amount|sum|percentage|number)\b|\bhow large\b|\bhow big\b", low):
+        return "amount", None
+    if re.search(r"\bhow long\b", low):
+        return "date", None
+    if re.search(r"^(when|since when|until when)\b|\b(in|on|by|since|from|until) when\b|\bwhen (did|was|were|is|has|had|do|does|will)\b", low):
+        return "date", None
+    if re.search(r"\bwhy\b|\bfor what (reason|purpose)\b|\bwhat (was|is|were) the (reason|purpose|motive|aim|goal)\b|\bwhat for\b", low):
+        return "reason", None
+    if re.search(r"^(who|whom|whose)\b|\b(who|whom|whose)\b", low):
+        return "person", None
+    if re.search(r"^where\b|\bwhere (did|was|were|is|are|do|does|has|had)\b|\bin what (place|city|country)\b", low):
+        return "place", None
+    match = re.search(r"\b(which|what)\s+([a-z\-]+)(?:\s+([a-z\-]+))?", low)
+    if match and match.group(2) not in _AUX:
+        noun = match.group(2)
+        nouns = {noun, match.group(3) or ""}
+        for kind, words in _FOCUS_TYPES.items():
+            if nouns & words:
+                return kind, noun
+        return "noun", noun
+    if re.search(r"^how\b|\bhow (did|does|do|can|could|would|will|is|was|are|were)\b|\bin what way\b|\bby what means\b", low):
+        return "manner", None
+    return "other", None

@@ -1,0 +1,75 @@
+"""Hybrid retrieval: dense and keyword scores fused for chunks, then for their sentences."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .config import RetrievalSettings
+from .index_store import Index
+
+
+@dataclass
+class Scored:
+    id: int
+    score: float
+    dense: float = 0.0
+    keyword: float = 0.0
+
+
+def _normalised_keyword(scores: np.ndarray) -> np.ndarray:
+    top = float(scores.max()) if len(scores) else 0.0
+    return scores / top if top > 0 else scores
+
+
+def rank_chunks(index: Index, qvec: np.ndarray, qterms: list[str], settings: RetrievalSettings,
+                mode: str = "hybrid") -> list[Scored]:
+    """Chunks by fused score, best first (mode: hybrid, dense or keyword)."""
+    n = index.chunk_vectors.ntotal
+    depth = min(n, max(50, settings.top_k_chunks * 10))
+    dense = {}
+    if mode != "keyword" and n:
+        sims, ids = index.chunk_vectors.search(qvec.reshape(1, -1), depth)
+        dense = {int(i): float(s) for i, s in zip(ids[0], sims[0]) if i >= 0}
+    keyword = _normalised_keyword(index.keyword_chunks.scores(qterms)) if mode != "dense" else np.zeros(n)
+    if mode == "dense":
+        candidates = set(dense)
+    else:
+        candidates = set(dense) | {int(i) for i in np.argsort(-keyword)[:depth] if keyword[i] > 0}
+    wd, wk = {"hybrid": (settings.dense_weight, settings.keyword_weight),
+              "dense": (1.0, 0.0), "keyword": (0.0, 1.0)}[mode]
+    missing = [i for i in candidates if i not in dense] if mode == "hybrid" else []
+    if missing:     # keyword hits beyond the dense search's depth get their exact similarity
+        vectors = np.stack([index.chunk_vectors.reconstruct(i) for i in missing])
+        dense.update((i, float(s)) for i, s in zip(missing, vectors @ qvec))
+    ranked = [Scored(i, wd * dense.get(i, 0.0) + wk * float(keyword[i]), dense.get(i, 0.0), float(keyword[i]))
+              for i in candidates]
+    ranked.sort(key=lambda s: -s.score)
+    return ranked
+
+
+def rank_sentences(index: Index, qvec: np.ndarray, qterms: list[str], chunks: list[Scored],
+                   settings: RetrievalSettings, mode: str = "hybrid") -> list[Scored]:
+    """Sentences of the top chunks, scored on their own and by their best chunk."""
+    chunk_score: dict[int, float] = {}
+    top = chunks[: settings.top_k_chunks]
+    best = top[0].score if top and top[0].score > 0 else 1.0
+    for c in top:
+        chunk = index.chunks[c.id]
+        for sid in range(chunk.first, chunk.last + 1):
+            chunk_score[sid] = max(chunk_score.get(sid, 0.0), c.score / best)
+    if not chunk_score:
+        return []
+    ids = np.fromiter(chunk_score, dtype=np.int64)
+    dense = index.sentence_vectors[ids] @ qvec if mode != "keyword" else np.zeros(len(ids))
+    keyword = index.keyword_sentences.scores(qterms)[ids] if mode != "dense" else np.zeros(len(ids))
+    keyword = _normalised_keyword(keyword)
+    wd, wk, wc = settings.sentence_dense_weight, settings.sentence_keyword_weight, settings.sentence_chunk_weight
+    if mode == "dense":
+        wd, wk = wd + wk, 0.0
+    elif mode == "keyword":
+        wd, wk = 0.0, wd + wk
+    ranked = [Scored(int(sid), wd * float(d) + wk * float(k) + wc * chunk_score[int(sid)], float(d), float(k))
+              for sid, d, k in zip(ids, dense, keyword)]
+    ranked.sort(key=lambda s: -s.score)
+    return ranked

@@ -1,0 +1,153 @@
+"""The shortest verbatim span of a sentence that answers the question's type."""
+from __future__ import annotations
+
+import re
+
+from .keyword import STOPWORDS, stem
+from .question import QuestionInfo
+
+_TYPE_LABELS = {
+    "date": ("DATE",),
+    "person": ("PERSON", "ORG", "NORP"),
+    "organisation": ("ORG", "NORP"),
+    "place": ("GPE", "LOC", "FAC"),
+    "amount": ("MONEY", "PERCENT", "QUANTITY", "CARDINAL"),
+}
+_REASON_CUES = re.compile(
+    r"\b(because of|because|in order to|so as to|so that|due to|owing to|aiming to|aimed at|in an effort to|"
+    r"as a result of|for the purpose of|since|to)\b", re.IGNORECASE)
+_MANNER_CUES = re.compile(r"\b(by|through|via|with the help of|using)\b", re.IGNORECASE)
+_CLAUSE_END = re.compile(r"[,;:.!?”\")]|\s[–—-]\s")
+_WORD = re.compile(r"[\w’'$%.\-]+")
+
+
+def extract_span(info: QuestionInfo, text: str, entities: list) -> tuple[int, int] | None:
+    """(start, end) inside `text`, or None when no span of the right kind is found."""
+    qterms = set(info.terms)
+    if info.qtype == "expansion":
+        return _expansion(text, info.focus)
+    if info.qtype in _TYPE_LABELS:
+        span = _typed_entity(info, text, entities, qterms)
+        if span or info.qtype not in ("organisation", "person"):
+            return span
+    if info.qtype == "reason":
+        return _cue_clause(text, _REASON_CUES, qterms)
+    if info.qtype == "manner":
+        return _cue_clause(text, _MANNER_CUES, qterms) or _residual(text, qterms)
+    if info.qtype in ("noun", "organisation", "person"):
+        return _noun_phrase(info, text, entities, qterms) or _residual(text, qterms)
+    return _residual(text, qterms)
+
+
+def _overlaps_question(segment: str, qterms: set[str]) -> float:
+    words = [stem(w.lower().strip(".’'")) for w in _WORD.findall(segment)]
+    words = [w for w in words if w and w not in STOPWORDS]
+    if not words:
+        return 1.0
+    return sum(w.replace(".", "") in qterms for w in words) / len(words)
+
+
+def _anchor_positions(text: str, qterms: set[str]) -> list[int]:
+    return [m.start() for m in _WORD.finditer(text)
+            if stem(m.group(0).lower().strip(".’'").replace(".", "")) in qterms]
+
+
+def _nearest(candidates: list[tuple[int, int]], anchors: list[int]) -> tuple[int, int]:
+    if not anchors:
+        return candidates[0]
+    return min(candidates, key=lambda c: min(min(abs(a - c[0]), abs(a - c[1])) for a in anchors))
+
+
+def _typed_entity(info, text, entities, qterms):
+    anchors = _anchor_positions(text, qterms)
+    for label in _TYPE_LABELS[info.qtype]:
+        found = [(s, e) for lab, s, e in entities
+                 if lab == label and _overlaps_question(text[s:e], qterms) < 0.5]
+        if found:
+            return _trim(text, *_nearest(found, anchors))
+    return None
+
+
+def _noun_phrase(info, text, entities, qterms):
+    anchors = _anchor_positions(text, qterms)
+    found = [(s, e) for lab, s, e in entities if lab == "NP" and _overlaps_question(text[s:e], qterms) < 0.5
+             and not text[s:e].lower() in STOPWORDS]
+    if info.focus:
+        focus = stem(info.focus)
+        with_focus = [(s, e) for s, e in found if focus in {stem(w.lower()) for w in _WORD.findall(text[s:e])}]
+        found = with_focus or found
+    return _trim(text, *_nearest(found, anchors)) if found else None
+
+
+def _expansion(text: str, acronym: str | None):
+    if not acronym:
+        return None
+    for match in re.finditer(r"\(\s*" + re.escape(acronym) + r"\s*\)", text):
+        words = list(re.finditer(r"[\w’'\-]+", text[: match.start()]))
+        need = len(acronym.replace("&", ""))
+        # take words backwards until their capital initials spell the acronym
+        taken, letters = [], ""
+        for word in reversed(words):
+            taken.append(word)
+            parts = [p for p in re.split(r"[-]", word.group(0)) if p]
+            letters = "".join(p[0].upper() for p in parts if p[0].isupper()) + letters
+            if len(letters) >= need:
+                break
+        if taken and letters.endswith(acronym.replace("&", "")[-len(letters):]):
+            return _trim(text, taken[-1].start(), taken[0].end())
+    match = re.search(re.escape(acronym) + r"\s*\(([^)]+)\)", text)
+    if match:
+        return _trim(text, match.start(1), match.end(1))
+    return None
+
+
+def _cue_clause(text: str, cues: re.Pattern, qterms: set[str]):
+    for match in cues.finditer(text):
+        end_match = _CLAUSE_END.search(text, match.end())
+        end = end_match.start() if end_match else len(text)
+        clause = text[match.start():end]
+        if len(clause.split()) >= 3 and _overlaps_question(clause, qterms) < 0.7:
+            return _trim(text, match.start(), end)
+    return None
+
+
+def _residual(text: str, qterms: set[str]):
+    """The clause next to the words the question already says."""
+    anchors = [m for m in _WORD.finditer(text)
+               if stem(m.group(0).lower().strip(".’'").replace(".", "")) in qterms]
+    if not anchors:
+        return None
+    last = anchors[-1].end()
+    end_match = _CLAUSE_END.search(text, last)
+    end = end_match.start() if end_match else len(text)
+    segment = text[last:end]
+    if _content_words(segment) >= 2:
+        return _trim(text, last, end)
+    first = anchors[0].start()
+    starts = [m.end() for m in _CLAUSE_END.finditer(text, 0, first)]
+    begin = starts[-1] if starts else 0
+    if _content_words(text[begin:first]) >= 2:
+        return _trim(text, begin, first)
+    return None
+
+
+def _content_words(segment: str) -> int:
+    return sum(1 for w in _WORD.findall(segment.lower()) if w not in STOPWORDS)
+
+
+_LEAD = re.compile(r"^(?:[\s,;:“”\"'‘’(]|(?:the|a|an|and|that|which|who|is|was|were|are)\s)+", re.IGNORECASE)
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """Strip spaces, outer punctuation and leading function words; keep offsets in `text`."""
+    seg = text[start:end]
+    lead = _LEAD.match(seg)
+    if lead and lead.end() < len(seg):
+        start += lead.end()
+    while end > start and text[end - 1] in " \n\t,;:.!?”\"'’)(“‘":
+        if text[end - 1] == "." and re.search(r"\b[A-Z]\.$|\bU\.S\.$", text[start:end]):
+            break
+        end -= 1
+    while start < end and text[start] in " \n\t,;:“”\"'‘(":
+        start += 1
+    return (start, end) if start < end else None

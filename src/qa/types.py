@@ -1,0 +1,83 @@
+"""Plain value types that carry offsets from the file to the answer."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class Sentence:
+    id: int
+    source: str          # source path as recorded in the manifest
+    start: int           # character offsets into the file as stored
+    end: int
+    text: str            # the file's text between start and end, exactly
+    entities: list = field(default_factory=list)   # [label, start, end] relative to `text`
+    chunks: list = field(default_factory=list)     # ids of chunks holding this sentence
+
+
+@dataclass
+class Chunk:
+    id: int
+    source: str
+    first: int           # first and last sentence id (inclusive)
+    last: int
+    start: int
+    end: int
+    tokens: int
+
+
+@dataclass
+class Citation:
+    n: int
+    source: str
+    sentence: int
+    start: int
+    end: int
+    text: str
+    before: str = ""     # neighbouring sentences, for showing the citation in context
+    after: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Passage:
+    source: str
+    start: int
+    end: int
+    text: str
+    score: float
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Answer:
+    question: str
+    answer: str
+    abstained: bool
+    confidence: float
+    citations: list[Citation] = field(default_factory=list)
+    passages: list[Passage] = field(default_factory=list)
+    answer_source: str | None = None   # where the short answer lies in its file
+    answer_start: int | None = None
+    answer_end: int | None = None
+    resolved_question: str | None = None   # the question as understood, after follow-up resolution
+    id: str | None = None
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "question": self.question,
+            "answer": self.answer,
+            "abstained": self.abstained,
+            "confidence": round(self.confidence, 4),
+            "citations": [c.to_dict() for c in self.citations],
+            "passages": [p.to_dict() for p in self.passages],
+            "answer_source": self.answer_source,
+            "answer_start": self.answer_start,
+            "answer_end": self.answer_end,
+            "resolved_question": self.resolved_question,
+        }
