@@ -58,7 +58,8 @@ def ask(index: Index, question: str, history=None, settings: RetrievalSettings |
         return result
     best = index.sentences[sentences[0].id]
     span = extract_span(info, best.text, best.entities)
-    result.confidence = confidence(index, info, qterms, sentences[0], span is not None, settings)
+    result.signals = confidence_signals(index, info, qterms, sentences[0], span is not None)
+    result.confidence = confidence(result.signals, settings)
     if result.confidence < settings.abstain_threshold:
         return result
     cited = [sentences[0]] + _supporting(index, sentences, settings)
@@ -70,9 +71,9 @@ def ask(index: Index, question: str, history=None, settings: RetrievalSettings |
     return result
 
 
-def confidence(index: Index, info: QuestionInfo, qterms: list[str], best: Scored, typed_span: bool,
-               settings: RetrievalSettings) -> float:
-    """How sure we are that the best sentence answers: a logistic over simple evidence."""
+def confidence_signals(index: Index, info: QuestionInfo, qterms: list[str], best: Scored,
+                       typed_span: bool) -> dict[str, float]:
+    """Evidence that the best sentence answers: its similarity, term coverage and answer-type fit."""
     sentence = index.sentences[best.id]
     around = [sentence.text]
     for j in (best.id - 1, best.id + 1):
@@ -84,8 +85,16 @@ def confidence(index: Index, info: QuestionInfo, qterms: list[str], best: Scored
     coverage = sum(w for t, w in zip(dict.fromkeys(qterms), weights) if t in present) / total if total else 0.0
     expects_type = info.qtype not in ("other", "noun", "manner")
     type_fit = (1.0 if typed_span else 0.0) if expects_type else 0.5
-    w = settings.extra.get("confidence_weights", {"bias": -6.0, "dense": 6.0, "coverage": 4.0, "type": 1.0})
-    z = w["bias"] + w["dense"] * best.dense + w["coverage"] * coverage + w["type"] * type_fit
+    return {"dense": best.dense, "coverage": coverage, "type": type_fit}
+
+
+DEFAULT_WEIGHTS = {"bias": -6.0, "dense": 6.0, "coverage": 4.0, "type": 1.0}
+
+
+def confidence(signals: dict[str, float], settings: RetrievalSettings) -> float:
+    """A logistic over the signals; the evaluation suite fits the weights on the dev split."""
+    w = settings.extra.get("confidence_weights", DEFAULT_WEIGHTS)
+    z = w["bias"] + sum(w[name] * value for name, value in signals.items())
     return 1.0 / (1.0 + math.exp(-z))
 
 

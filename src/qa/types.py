@@ -66,6 +66,7 @@ class Answer:
     answer_end: int | None = None
     resolved_question: str | None = None   # the question as understood, after follow-up resolution
     id: str | None = None
+    signals: dict = field(default_factory=dict)   # what the confidence was computed from (not serialised)
 
     def to_dict(self) -> dict:
         return {
