@@ -8,7 +8,7 @@ from .config import RetrievalSettings, load_retrieval_settings
 from .followup import resolve
 from .index_store import Index, normalise
 from .keyword import terms
-from .question import QuestionInfo, analyse
+from .question import QuestionInfo, analyse, question_terms
 from .retrieval import Scored, rank_chunks, rank_sentences
 from .spans import extract_span
 from .types import Answer, Citation, Passage
@@ -47,7 +47,7 @@ def ask(index: Index, question: str, history=None, settings: RetrievalSettings |
     question = validate_question(question)
     resolved = resolve(question, history)
     info = analyse(question)
-    qterms = terms(resolved)
+    qterms = question_terms(resolved)
     qvec = embedder.embed_query(resolved)
     chunks = rank_chunks(index, qvec, qterms, settings, mode)
     sentences = rank_sentences(index, qvec, qterms, chunks, settings, mode)

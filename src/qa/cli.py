@@ -124,6 +124,7 @@ def _ask_batch(index, path: Path) -> int:
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
+        row = None
         try:
             row = json.loads(line)
             if not isinstance(row, dict) or "question" not in row:
@@ -131,7 +132,7 @@ def _ask_batch(index, path: Path) -> int:
             out = ask(index, row["question"], history=row.get("history"), id=row.get("id")).to_dict()
         except (json.JSONDecodeError, QuestionError) as exc:
             failures += 1
-            row = row if isinstance(locals().get("row"), dict) else {}
+            row = row if isinstance(row, dict) else {}
             out = {"id": row.get("id"), "question": row.get("question"), "error": f"line {number}: {exc}"}
         print(json.dumps(out, ensure_ascii=False), flush=True)
     return 1 if failures else 0

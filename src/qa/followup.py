@@ -3,11 +3,9 @@ from __future__ import annotations
 
 import re
 
-_FOLLOW_UP = re.compile(
-    r"^\s*(and|also|what about|how about|then|so)\b|"
-    r"\b(he|she|him|her|his|hers|they|them|their|theirs|it|its|there|that|this|those|these|then)\b",
-    re.IGNORECASE,
-)
+_CONTINUATION = re.compile(r"^\s*(and|also|what about|how about|then|so)\b", re.IGNORECASE)
+_PERSONAL = re.compile(r"\b(he|she|him|her|his|hers|they|them|their|theirs)\b", re.IGNORECASE)
+_DEICTIC = re.compile(r"\b(it|its|there|that|this|those|these|then)\b", re.IGNORECASE)
 _NAMES = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*")
 
 
@@ -33,7 +31,10 @@ def user_turns(history) -> list[str]:
 
 
 def is_follow_up(question: str) -> bool:
-    return bool(_FOLLOW_UP.search(question)) and not _NAMES.search(question)
+    """Starts as a continuation, or leans on a pronoun ("he", or "it" with no name of its own)."""
+    if _CONTINUATION.search(question) or _PERSONAL.search(question):
+        return True
+    return bool(_DEICTIC.search(question)) and not _NAMES.search(question)
 
 
 def resolve(question: str, history) -> str:

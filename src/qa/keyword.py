@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+import snowballstemmer
 
 STOPWORDS = frozenset("""
 a about above after again against all am an and any are as at be because been before being below
@@ -16,23 +18,16 @@ too under until up very was we were what when where which while who whom why wil
 yours yourself yourselves also s t ve ll d re m many much did does done according text document
 article say says said tell name named called one kind
 """.split())
+_stemmer = snowballstemmer.stemmer("english")
 _WORD = re.compile(r"[\w$€£%]+(?:[.'’\-][\w]+)*", re.UNICODE)
 
 
+@lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
-    """A deliberately light stemmer: plural and a few verb endings."""
-    for suffix, keep in (("’s", 0), ("'s", 0)):
-        if word.endswith(suffix):
-            word = word[: -len(suffix)]
-    if len(word) > 4 and word.endswith("ies"):
-        return word[:-3] + "y"
-    if len(word) > 5 and word.endswith("ing"):
-        return word[:-3]
-    if len(word) > 4 and word.endswith("ed") and not word.endswith("eed"):
-        return word[:-2]
-    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        return word[:-1]
-    return word
+    """Snowball (Porter 2) stem, without a trailing possessive."""
+    if word.endswith(("’s", "'s")):
+        word = word[:-2]
+    return _stemmer.stemWord(word)
 
 
 def terms(text: str) -> list[str]:

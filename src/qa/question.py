@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .keyword import terms
+from .keyword import stem, terms
 
 # focus noun of "which/what <noun>" -> answer type
 _FOCUS_TYPES = {
@@ -18,6 +18,10 @@ _FOCUS_TYPES = {
     "amount": {"amount", "sum", "figure", "number", "percentage", "share", "total", "quantity", "price",
                "fee", "cost"},
 }
+# words that frame a question rather than name what it is about
+_FRAME = {stem(w) for w in """stand stands abbreviation abbreviated acronym short full form expansion expand mean meaning
+    means reason reasons purpose happen happened exactly specifically mention mentioned describe described
+    text article document passage according""".split()}
 _AUX = {"is", "was", "are", "were", "did", "does", "do", "has", "have", "had", "can", "could", "will",
         "would", "should", "may", "might", "must", "shall", "about", "if", "kind", "sort", "type"}
 
@@ -34,7 +38,12 @@ def analyse(question: str) -> QuestionInfo:
     q = " ".join(question.split())
     low = q.lower()
     qtype, focus = _classify(q, low)
-    return QuestionInfo(q, qtype, focus, terms(q))
+    return QuestionInfo(q, qtype, focus, question_terms(q))
+
+
+def question_terms(text: str) -> list[str]:
+    """Key terms of a question, without the words that only frame it."""
+    return [t for t in terms(text) if t not in _FRAME]
 
 
 def _classify(q: str, low: str) -> tuple[str, str | None]:

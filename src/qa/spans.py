@@ -17,7 +17,7 @@ _REASON_CUES = re.compile(
     r"\b(because of|because|in order to|so as to|so that|due to|owing to|aiming to|aimed at|in an effort to|"
     r"as a result of|for the purpose of|since|to)\b", re.IGNORECASE)
 _MANNER_CUES = re.compile(r"\b(by|through|via|with the help of|using)\b", re.IGNORECASE)
-_CLAUSE_END = re.compile(r"[,;:.!?”\")]|\s[–—-]\s")
+_CLAUSE_END = re.compile(r"[,;:.!?)]|\s[–—-]\s")
 _WORD = re.compile(r"[\w’'$%.\-]+")
 
 

@@ -1,0 +1,1 @@
+"""The evaluation suite: datasets, metrics, configurations, calibration, report and benchmark."""

@@ -1,0 +1,141 @@
+"""The JSON API: POST /api/ask and GET /api/health. Bad input gets a 4xx with a readable `detail`."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
+
+from ..answer import MAX_QUESTION_CHARS, QuestionError
+from ..index_store import IndexError_
+from .service import QAService
+
+log = logging.getLogger("qa.web")
+MAX_HISTORY = 200
+
+
+class Message(BaseModel):
+    role: StrictStr = Field(description='"user" or "assistant"')
+    content: Any = Field(description="text, or a list of content blocks ({'type': 'text', 'text': ...})")
+
+
+class AskRequest(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"question": "When did Pakistan sign the Mutual Defense Assistance Agreement?"},
+        {"question": "What did he post on Twitter afterwards?", "history": [
+            {"role": "user", "content": "Who did Bilawal Bhutto Zardari meet in New York?"},
+            {"role": "assistant", "content": "Antony Blinken"}]},
+    ]})
+
+    question: StrictStr = Field(description=f"the question, 1 to {MAX_QUESTION_CHARS} characters")
+    history: list[Message] | None = Field(None, max_length=MAX_HISTORY,
+                                          description="the conversation so far, oldest first")
+    id: StrictStr | None = Field(None, description="echoed back in the answer")
+
+
+class CitationOut(BaseModel):
+    n: int
+    source: str
+    sentence: int
+    start: int = Field(description="character offset into the source file")
+    end: int
+    text: str = Field(description="the cited sentence, whitespace-normalised")
+    before: str
+    after: str
+
+
+class PassageOut(BaseModel):
+    source: str
+    start: int
+    end: int
+    text: str
+    score: float
+
+
+class AnswerOut(BaseModel):
+    id: str | None
+    question: str
+    answer: str = Field(description='verbatim from the text; "" when abstained')
+    abstained: bool
+    confidence: float
+    citations: list[CitationOut]
+    passages: list[PassageOut]
+    answer_source: str | None
+    answer_start: int | None
+    answer_end: int | None
+    resolved_question: str | None
+
+
+class Detail(BaseModel):
+    detail: str
+
+
+def api_router(service: QAService) -> APIRouter:
+    router = APIRouter(prefix="/api", tags=["api"])
+
+    @router.post("/ask", response_model=None, summary="Answer a question from the indexed document(s)",
+                 responses={200: {"model": AnswerOut}, 422: {"model": Detail}, 503: {"model": Detail}})
+    def ask_endpoint(request: AskRequest) -> JSONResponse:
+        history = [m.model_dump() for m in request.history or []]
+        try:
+            answer = service.ask(request.question, history=history)
+        except QuestionError as exc:
+            return _detail(422, exc)
+        except IndexError_ as exc:
+            return _detail(503, exc)
+        except Exception:   # an engine bug: log it, answer without a traceback
+            log.exception("answering %r failed", request.question[:200])
+            return _detail(500, "internal error while answering; the server log has the details")
+        answer.id = request.id
+        return JSONResponse(answer.to_dict())
+
+    @router.get("/health", summary="The index being served: sources, counts, model, build time",
+                responses={503: {"model": Detail}})
+    def health() -> JSONResponse:
+        try:
+            return JSONResponse(service.summary())
+        except IndexError_ as exc:
+            return _detail(503, exc)
+
+    return router
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _validation_error)
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    content_type = request.headers.get("content-type", "")
+    if content_type and "json" not in content_type.lower():
+        message = (f"the request body must be JSON sent with Content-Type: application/json (not {content_type[:80]}), "
+                   'e.g. {"question": "..."}')
+    else:
+        message = validation_message(exc.errors())
+    return JSONResponse({"detail": message}, status_code=422)
+
+
+def validation_message(errors) -> str:
+    """One readable line from pydantic's error list."""
+    lines = []
+    for error in errors:
+        kind = error.get("type", "")
+        loc = [str(part) for part in error.get("loc", ()) if part != "body"]
+        if kind == "json_invalid":
+            lines.append("the request body is not valid JSON; send an object like {\"question\": \"...\"}")
+        elif kind == "missing" and not loc:
+            lines.append("the request body is empty; send a JSON object like {\"question\": \"...\"}")
+        elif kind in ("model_attributes_type", "dict_type") and not loc:
+            lines.append("the request body must be a JSON object like {\"question\": \"...\"}")
+        elif kind == "missing":
+            lines.append(f"'{'.'.join(loc)}' is required")
+        else:
+            where = ".".join(loc) or "body"
+            lines.append(f"'{where}': {error.get('msg', 'is invalid')}")
+    return "; ".join(dict.fromkeys(lines)) or "invalid request"
+
+
+def _detail(status: int, message) -> JSONResponse:
+    return JSONResponse({"detail": str(message)}, status_code=status)

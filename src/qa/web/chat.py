@@ -1,0 +1,113 @@
+"""The Gradio chat: conversation on the left, the cited passages on the right."""
+from __future__ import annotations
+
+import logging
+from pathlib import PurePath
+
+import gradio as gr
+
+from ..answer import QuestionError
+from ..index_store import IndexError_
+from .assets import PANEL_JS
+from .render import DOES_NOT_SAY, answer_html, error_html, header_html, question_html, source_panel_html
+from .service import QAService
+
+log = logging.getLogger("qa.web")
+MAX_PANEL_TURNS = 30          # older answers drop out of the source panel (the chat keeps them)
+MAX_SHOWN_QUESTION = 1000     # a longer (rejected) question is shown cut short
+
+EXAMPLES = {
+    "pak-us-diplomatic-relations.txt": [
+        "When did Pakistan sign the Mutual Defense Assistance Agreement?",
+        "Who did Bilawal Bhutto Zardari meet in New York?",
+        "What did he post on Twitter afterwards?",
+        "How much military aid did the USA provide between 1948 and 2016?",
+        "What is the capital of Norway?",
+    ],
+    "gpl-3.txt": [
+        "What does the GPL say about warranty?",
+        "What is the Corresponding Source?",
+    ],
+}
+
+PLACEHOLDER = ("**Ask a question about the document.**  \nEvery answer is copied word for word from the text, "
+               "with the sentences it comes from cited. Click a citation to see it in context.")
+
+
+def example_questions(summary: dict) -> list[str]:
+    names = [PurePath(s["source"]).name for s in summary.get("sources", [])]
+    return [q for name in names for q in EXAMPLES.get(name, [])][:6]
+
+
+def build_chat(service: QAService) -> gr.Blocks:
+    summary = service.summary()
+    with gr.Blocks(title="Ask the document") as demo:
+        header = gr.HTML(header_html(summary), elem_id="qa-header")
+        conversation = gr.State([])     # the raw conversation, for follow-up questions
+        turns = gr.State([])            # answered turns, for the source panel
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3, min_width=360):
+                chatbot = gr.Chatbot(
+                    elem_id="qa-chat", show_label=False, height=560, layout="bubble",
+                    render_markdown=True, sanitize_html=True, allow_tags=False, latex_delimiters=[],
+                    feedback_options=None, buttons=[], placeholder=PLACEHOLDER,
+                )
+                with gr.Row(equal_height=True):
+                    question = gr.Textbox(elem_id="qa-question", show_label=False, lines=1, max_lines=4,
+                                          placeholder="Ask a question about the document…",
+                                          autofocus=True, scale=8)
+                    ask_button = gr.Button("Ask", variant="primary", elem_id="qa-ask", scale=1, min_width=80)
+                    clear_button = gr.Button("New chat", elem_id="qa-clear", scale=1, min_width=100)
+                examples = example_questions(summary)
+                if examples:
+                    gr.Markdown("**Try:**", elem_id="qa-try")
+                    with gr.Row(elem_id="qa-examples"):
+                        example_buttons = [gr.Button(q, size="sm", variant="secondary", min_width=120,
+                                                     elem_classes=["qa-example"]) for q in examples]
+                else:
+                    example_buttons = []
+            with gr.Column(scale=2, min_width=320):
+                gr.Markdown("**Source** — the passage around the cited sentences", elem_id="qa-source-title")
+                sources = gr.HTML(source_panel_html([]), elem_id="qa-sources", js_on_load=PANEL_JS)
+
+        def respond(message, chat, conv, answered):
+            """Show the question at once, then the answer; errors become a message in the chat."""
+            text = message if isinstance(message, str) else ""
+            chat = list(chat or [])
+            if text.strip():
+                shown = text if len(text) <= MAX_SHOWN_QUESTION else text[:MAX_SHOWN_QUESTION] + " …"
+                chat.append({"role": "user", "content": question_html(shown)})
+                yield chat, "", conv, answered, gr.skip()
+            try:
+                answer = service.ask(text, history=conv).to_dict()
+            except (QuestionError, IndexError_) as exc:
+                chat.append({"role": "assistant", "content": error_html(exc)})
+                yield chat, "", conv, answered, gr.skip()
+                return
+            except Exception:
+                log.exception("answering %r failed", text[:200])
+                chat.append({"role": "assistant",
+                             "content": error_html("something went wrong while answering; please try again")})
+                yield chat, "", conv, answered, gr.skip()
+                return
+            turn = answered[-1]["turn"] + 1 if answered else 1
+            chat.append({"role": "assistant", "content": answer_html(answer, turn)})
+            conv = list(conv or []) + [{"role": "user", "content": text},
+                                       {"role": "assistant", "content": answer["answer"] or DOES_NOT_SAY}]
+            answered = (list(answered or []) + [{"turn": turn, "question": text, "answer": answer}])
+            answered = answered[-MAX_PANEL_TURNS:]
+            yield chat, "", conv, answered, source_panel_html(answered)
+
+        def clear():
+            return [], "", [], [], source_panel_html([])
+
+        outputs = [chatbot, question, conversation, turns, sources]
+        chat_inputs = [chatbot, conversation, turns]
+        question.submit(respond, [question, *chat_inputs], outputs, api_visibility="private")
+        ask_button.click(respond, [question, *chat_inputs], outputs, api_visibility="private")
+        for button in example_buttons:
+            button.click(respond, [button, *chat_inputs], outputs, api_visibility="private")
+        clear_button.click(clear, None, outputs, api_visibility="private")
+        chatbot.clear(clear, None, outputs, api_visibility="private")
+        demo.load(lambda: header_html(service.summary()), None, header, api_visibility="private")
+    return demo

@@ -1,0 +1,213 @@
+"""HTML for the chat: answers, the source panel and the header.
+
+Every piece of text from the document or the user goes through `esc()`. Chat messages are one line of
+HTML inside a single <div>: Markdown leaves an HTML block untouched until a blank line, so document
+text such as `*`, `_` or backticks is never read as Markdown.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from html import escape
+from pathlib import PurePath
+
+DOES_NOT_SAY = "The document does not say."
+SNIPPET_CHARS = 220
+
+
+def esc(text) -> str:
+    return escape(" ".join(str(text or "").split()), quote=True)
+
+
+# ---------------------------------------------------------------- chat messages
+
+def question_html(question: str) -> str:
+    """The user's message as shown in the chat: always plain text."""
+    return f'<div class="qa-q">{esc(question)}</div>'
+
+
+def answer_html(answer: dict, turn: int) -> str:
+    """The bot's message: short answer, quoted cited sentences with numbered links, confidence."""
+    if answer["abstained"]:
+        return abstention_html(answer, turn)
+    parts = [f'<div class="qa-msg" data-turn="{turn}">',
+             f'<p class="qa-short">{esc(answer["answer"])}</p>']
+    if answer.get("resolved_question"):
+        parts.append(f'<p class="qa-understood">Understood as: “{esc(answer["resolved_question"])}”</p>')
+    parts.append('<ol class="qa-cites">')
+    mark = answer_in_citation(answer)
+    for c in answer["citations"]:
+        quoted = marked_text(c["text"], mark if c["n"] == 1 else None)
+        parts.append(
+            f'<li>{cite_link(turn, c["n"])} “{quoted}” '
+            f'<span class="qa-loc" title="{esc(c["source"])}">{esc(short_name(c["source"]))}, '
+            f'characters {c["start"]}–{c["end"]}</span></li>')
+    parts.append("</ol>")
+    parts.append(confidence_html(answer["confidence"]))
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def abstention_html(answer: dict, turn: int) -> str:
+    parts = [f'<div class="qa-msg qa-abstained" data-turn="{turn}">',
+             f'<p class="qa-short">{DOES_NOT_SAY}</p>']
+    if answer.get("resolved_question"):
+        parts.append(f'<p class="qa-understood">Understood as: “{esc(answer["resolved_question"])}”</p>')
+    if answer.get("passages"):
+        parts.append('<p class="qa-closest">The closest passages:</p><ol class="qa-cites">')
+        for k, p in enumerate(answer["passages"], 1):
+            parts.append(f'<li>{cite_link(turn, k, kind="passage")} {esc(snippet(p["text"]))} '
+                         f'<span class="qa-loc" title="{esc(p["source"])}">{esc(short_name(p["source"]))}, '
+                         f'characters {p["start"]}–{p["end"]}</span></li>')
+        parts.append("</ol>")
+    parts.append(confidence_html(answer["confidence"], abstained=True))
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def error_html(message: str) -> str:
+    message = str(message).strip()
+    message = message[:1].upper() + message[1:]
+    if message and message[-1] not in ".!?":
+        message += "."
+    return f'<div class="qa-msg qa-error"><p>⚠ {esc(message)}</p></div>'
+
+
+def cite_link(turn: int, n: int, kind: str = "cite") -> str:
+    target = f"{kind}-{turn}-{n}"
+    return f'<a class="qa-cite" href="#{target}" title="Show in the source panel">[{n}]</a>'
+
+
+def confidence_html(confidence: float, abstained: bool = False) -> str:
+    level = "high" if confidence >= 0.8 else "medium" if confidence >= 0.6 else "low"
+    what = "that a passage answers" if abstained else "in this answer"
+    return (f'<p class="qa-conf qa-conf-{level}">Confidence {what}: '
+            f'<strong>{round(confidence * 100)}%</strong> ({level})</p>')
+
+
+def answer_in_citation(answer: dict) -> tuple[int, int] | None:
+    """Where the short answer lies inside citation 1's (whitespace-normalised) text."""
+    if answer["abstained"] or not answer["citations"] or not answer["answer"]:
+        return None
+    first = answer["citations"][0]
+    text, short = first["text"], answer["answer"]
+    hits, at = [], text.find(short)
+    while at != -1:
+        hits.append(at)
+        at = text.find(short, at + 1)
+    if not hits:
+        return None
+    raw_offset = (answer.get("answer_start") or first["start"]) - first["start"]
+    best = min(hits, key=lambda h: abs(h - raw_offset))   # normalising only shortens: the nearest is it
+    return best, best + len(short)
+
+
+def marked_text(text: str, mark: tuple[int, int] | None) -> str:
+    if not mark:
+        return esc(text)
+    start, end = mark
+    return f"{escape(text[:start])}<mark>{escape(text[start:end])}</mark>{escape(text[end:])}"
+
+
+def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, limit)
+    return text[:cut if cut > limit // 2 else limit] + " …"
+
+
+def short_name(source: str) -> str:
+    return PurePath(source).name or source
+
+
+# ---------------------------------------------------------------- source panel
+
+def source_panel_html(turns: list[dict]) -> str:
+    """All answered turns, newest first and open; each shows its cited sentences in context."""
+    if not turns:
+        return ('<div class="qa-panel"><p class="qa-empty">Ask a question: the passage that answers it '
+                'appears here, with the cited sentences highlighted.</p></div>')
+    sections = [turn_html(t["turn"], t["question"], t["answer"], latest=(i == 0))
+                for i, t in enumerate(reversed(turns))]
+    return f'<div class="qa-panel">{"".join(sections)}</div>'
+
+
+def turn_html(turn: int, question: str, answer: dict, latest: bool) -> str:
+    body = abstained_sources_html(answer, turn) if answer["abstained"] else cited_sources_html(answer, turn)
+    return (f'<details class="qa-turn" id="turn-{turn}"{" open" if latest else ""}>'
+            f'<summary><span class="qa-turn-n">Q{turn}</span> {esc(question)}</summary>{body}</details>')
+
+
+def cited_sources_html(answer: dict, turn: int) -> str:
+    """Each run of adjacent cited sentences with the sentence before and after it."""
+    mark = answer_in_citation(answer)
+    out = []
+    for group in adjacent_groups(answer["citations"]):
+        first, last = group[0], group[-1]
+        sentences = []
+        for c in group:
+            text = marked_text(c["text"], mark if c["n"] == 1 else None)
+            sentences.append(f'<span class="qa-hl" id="cite-{turn}-{c["n"]}">'
+                             f'<sup class="qa-n">{c["n"]}</sup>{text}</span>')
+        before = f'<span class="qa-ctx">{esc(first["before"])}</span> ' if first.get("before") else ""
+        after = f' <span class="qa-ctx">{esc(last["after"])}</span>' if last.get("after") else ""
+        out.append(f'<div class="qa-src" title="{esc(first["source"])}">{esc(short_name(first["source"]))} · '
+                   f'characters {first["start"]}–{last["end"]}</div>'
+                   f'<p class="qa-passage">{before}{" ".join(sentences)}{after}</p>')
+    return "".join(out)
+
+
+def abstained_sources_html(answer: dict, turn: int) -> str:
+    out = [f'<p class="qa-nosay">{DOES_NOT_SAY} The closest passages:</p>']
+    for k, p in enumerate(answer.get("passages", []), 1):
+        out.append(f'<div class="qa-src" title="{esc(p["source"])}">[{k}] {esc(short_name(p["source"]))} · '
+                   f'characters {p["start"]}–{p["end"]}</div>'
+                   f'<p class="qa-passage qa-closest-passage" id="passage-{turn}-{k}">{esc(p["text"])}</p>')
+    return "".join(out)
+
+
+def adjacent_groups(citations: list[dict]) -> list[list[dict]]:
+    """Citations grouped into runs of consecutive sentences of one source, in document order."""
+    groups: list[list[dict]] = []
+    for c in sorted(citations, key=lambda c: (c["source"], c["sentence"])):
+        if groups and groups[-1][-1]["source"] == c["source"] and c["sentence"] - groups[-1][-1]["sentence"] == 1:
+            groups[-1].append(c)
+        else:
+            groups.append([c])
+    return groups
+
+
+# ---------------------------------------------------------------- header
+
+def header_html(summary: dict) -> str:
+    """One line naming the indexed document(s), their size and sentences, and when the index was built."""
+    sources = summary.get("sources", [])
+    counts = summary.get("counts", {})
+    names = ", ".join(f'<span class="qa-doc" title="{esc(s["source"])}">{esc(short_name(s["source"]))}</span>'
+                      for s in sources[:4])
+    if len(sources) > 4:
+        names += f" and {len(sources) - 4} more"
+    size = human_size(sum(s.get("bytes") or 0 for s in sources))
+    docs = "document" if len(sources) == 1 else "documents"
+    return (f'<div class="qa-header"><h1>Ask the document</h1>'
+            f'<p>{len(sources)} {docs}: {names} · {size} · {counts.get("sentences", 0):,} sentences · '
+            f'index built {esc(built_when(summary.get("built_at")))}</p>'
+            f'<p class="qa-how">Every answer is copied from the text and cited; when the text does not say, '
+            f'the answer says so. JSON API: <a href="/docs" target="_blank">/docs</a></p></div>')
+
+
+def human_size(n: int) -> str:
+    if n < 1024:
+        return f"{n} bytes"
+    if n < 1024 ** 2:
+        return f"{n / 1024:.1f} KB"
+    return f"{n / 1024 ** 2:.1f} MB"
+
+
+def built_when(iso: str | None) -> str:
+    if not iso:
+        return "at an unknown time"
+    try:
+        return datetime.fromisoformat(iso).strftime("%d %b %Y, %H:%M %Z").strip().rstrip(",")
+    except ValueError:
+        return iso

@@ -1,0 +1,69 @@
+"""One FastAPI app serving the JSON API under /api and the Gradio chat at /."""
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+# Before gradio is imported: no version check, telemetry or model-hub look-up (offline machines).
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+for _var in ("NO_PROXY", "no_proxy"):
+    _hosts = [h for h in os.environ.get(_var, "").split(",") if h]
+    os.environ[_var] = ",".join(dict.fromkeys(_hosts + ["127.0.0.1", "localhost"]))
+
+from fastapi import FastAPI  # noqa: E402
+
+from .api import api_router, install_error_handlers  # noqa: E402
+from .service import QAService  # noqa: E402
+
+log = logging.getLogger("qa.web")
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 7860
+
+
+def create_app(index_dir: Path | str, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
+               concurrency: int | None = None, warm_up: bool = True) -> FastAPI:
+    """Load the index (and the model), then build the app: API routes first, the chat mounted at /."""
+    import gradio as gr
+
+    from .assets import CSS, JS
+    from .chat import build_chat
+
+    service = QAService(index_dir, concurrency)
+    if warm_up:
+        service.warm_up()
+    else:
+        service.holder.get()
+    app = FastAPI(title="qa: ask a document", version="1",
+                  description="Extractive answers with cited sentences. The chat is at /.")
+    install_error_handlers(app)
+    app.include_router(api_router(service))
+    app.state.service = service
+
+    demo = build_chat(service)
+    demo.queue(default_concurrency_limit=service.concurrency, max_size=64)
+    return gr.mount_gradio_app(
+        app, demo, path="/", server_name=host, server_port=port, ssr_mode=False, mcp_server=False,
+        footer_links=["api", "settings"], run_history=False, show_error=False,
+        theme=gr.themes.Soft(primary_hue="blue"), css=CSS, js=JS,
+    )
+
+
+def serve(index_dir: Path | str, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
+    """Start the chat and the API with uvicorn; blocks until interrupted."""
+    import uvicorn
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(name)s: %(message)s")
+    log.setLevel(logging.INFO)
+    started = time.perf_counter()
+    app = create_app(index_dir, host=host, port=port)
+    shown = f"[{host}]" if ":" in host else host
+    print(f"qa: index {index_dir} loaded in {time.perf_counter() - started:.1f} s; "
+          f"chat on http://{shown}:{port}/ , API on http://{shown}:{port}/api/ask (docs: /docs)",
+          file=sys.stderr, flush=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=3)

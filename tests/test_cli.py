@@ -1,0 +1,79 @@
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from qa.config import DEFAULT_INDEX, PROJECT_ROOT
+
+from qa.index_store import normalise
+
+pytestmark = pytest.mark.slow
+
+
+def run_qa(*args, **kwargs):
+    env = dict(os.environ, HF_HUB_OFFLINE="1")
+    return subprocess.run([sys.executable, "-m", "qa", *args], capture_output=True, text=True, env=env,
+                          cwd=PROJECT_ROOT, timeout=300, **kwargs)
+
+
+def test_ask_json_on_default_index(article_text):
+    result = run_qa("ask", "--json", "When did Pakistan sign the Mutual Defense Assistance Agreement?")
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert "May 1954" in answer["answer"]
+    c = answer["citations"][0]
+    assert c["source"] == "data/pak-us-diplomatic-relations.txt"
+    assert normalise(article_text[c["start"]:c["end"]]) == c["text"]
+    assert "May 1954" in c["text"]
+    assert set(answer) >= {"id", "question", "answer", "abstained", "confidence", "citations"}
+
+
+def test_batch_of_fifty_questions_in_one_process(tmp_path):
+    questions = ["When did Pakistan sign the Mutual Defense Assistance Agreement?",
+                 "Who did Bilawal Bhutto Zardari meet?", "What does EWEC stand for?",
+                 "How much aid did the USA provide between 1948 and 2016?", "What is the capital of Peru?"]
+    rows = [{"id": f"q{i}", "question": questions[i % len(questions)]} for i in range(50)]
+    batch = tmp_path / "batch.jsonl"
+    batch.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    result = run_qa("ask", "--json", "--batch", str(batch))
+    assert result.returncode == 0, result.stderr
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [o["id"] for o in out] == [r["id"] for r in rows]
+    assert all("May 1954" in o["answer"] for o in out[0::5])
+    assert result.stderr.count("Loading weights") <= 1
+
+
+def test_batch_reports_bad_lines_and_keeps_going(tmp_path):
+    batch = tmp_path / "batch.jsonl"
+    batch.write_text('{"id": "a", "question": ""}\nnot json\n{"id": "b", "question": "Who met Blinken?"}\n')
+    result = run_qa("ask", "--json", "--batch", str(batch))
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [o["id"] for o in out] == ["a", None, "b"]
+    assert "error" in out[0] and "error" in out[1] and out[2]["citations"]
+    assert result.returncode == 1
+
+
+@pytest.mark.parametrize("args,message", [
+    (("ask", "  "), "empty"),
+    (("ask", "--index", "/nonexistent/index", "Who?"), "no index"),
+    (("build", "/nonexistent/file.txt"), "no such file"),
+])
+def test_errors_are_one_line_with_nonzero_exit(args, message):
+    result = run_qa(*args)
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_build_into_a_new_folder_then_ask(tmp_path):
+    doc = tmp_path / "notes.md"
+    doc.write_text("# Garden notes\n\nThe tomatoes were planted on 3 April 2024.\nThey were watered daily.\n")
+    result = run_qa("build", str(doc), "--index", str(tmp_path / "ix"))
+    assert result.returncode == 0, result.stderr
+    result = run_qa("ask", "--index", str(tmp_path / "ix"), "--json", "When were the tomatoes planted?")
+    answer = json.loads(result.stdout)
+    assert answer["answer"] == "3 April 2024"
+    assert DEFAULT_INDEX.exists()
