@@ -8,7 +8,7 @@ from .config import RetrievalSettings, load_retrieval_settings
 from .followup import resolve
 from .index_store import Index, normalise
 from .keyword import terms
-from .question import QuestionInfo, analyse, question_terms
+from .question import ANSWER_LABELS, QuestionInfo, analyse, question_terms
 from .retrieval import Scored, rank_chunks, rank_sentences
 from .spans import extract_span
 from .types import Answer, Citation, Passage
@@ -50,7 +50,7 @@ def ask(index: Index, question: str, history=None, settings: RetrievalSettings |
     qterms = question_terms(resolved)
     qvec = embedder.embed_query(resolved)
     chunks = rank_chunks(index, qvec, qterms, settings, mode)
-    sentences = rank_sentences(index, qvec, qterms, chunks, settings, mode)
+    sentences = rank_sentences(index, qvec, qterms, chunks, settings, mode, ANSWER_LABELS.get(info.qtype, ()))
     passages = [_passage(index, c) for c in chunks[:3]]
     result = Answer(question=question, answer="", abstained=True, confidence=0.0, passages=passages,
                     resolved_question=resolved if resolved != question else None, id=id)

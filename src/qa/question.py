@@ -12,12 +12,22 @@ _FOCUS_TYPES = {
     "place": {"country", "countries", "nation", "city", "cities", "state", "capital", "place", "region",
               "location", "province", "continent", "town", "venue", "territory"},
     "person": {"person", "people", "leader", "minister", "president", "official", "secretary", "man",
-               "woman", "chief", "general", "envoy", "diplomat", "author", "politician", "individual"},
+               "woman", "chief", "general", "envoy", "diplomat", "author", "politician", "individual",
+               "premier", "prime", "head", "ruler", "statesman", "representative", "figure", "commander"},
     "organisation": {"organisation", "organization", "alliance", "alliances", "agency", "group", "party",
                      "company", "institution", "body", "department", "corporation", "bloc", "pact"},
     "amount": {"amount", "sum", "figure", "number", "percentage", "share", "total", "quantity", "price",
                "fee", "cost"},
 }
+# spaCy entity labels that can answer each question type, best first
+ANSWER_LABELS = {
+    "date": ("DATE", "TIME"),
+    "person": ("PERSON", "ORG", "NORP"),
+    "organisation": ("ORG", "NORP"),
+    "place": ("GPE", "LOC", "FAC", "NORP"),
+    "amount": ("MONEY", "PERCENT", "QUANTITY", "CARDINAL", "DATE"),
+}
+
 # words that frame a question rather than name what it is about
 _FRAME = {stem(w) for w in """stand stands abbreviation abbreviated acronym short full form expansion expand mean meaning
     means reason reasons purpose happen happened exactly specifically mention mentioned describe described

@@ -49,8 +49,9 @@ def rank_chunks(index: Index, qvec: np.ndarray, qterms: list[str], settings: Ret
 
 
 def rank_sentences(index: Index, qvec: np.ndarray, qterms: list[str], chunks: list[Scored],
-                   settings: RetrievalSettings, mode: str = "hybrid") -> list[Scored]:
-    """Sentences of the top chunks, scored on their own and by their best chunk."""
+                   settings: RetrievalSettings, mode: str = "hybrid", labels: tuple = ()) -> list[Scored]:
+    """Sentences of the top chunks, scored on their own, by their best chunk, and by holding an
+    entity of a wanted type (`labels`) that the question does not already name."""
     chunk_score: dict[int, float] = {}
     top = chunks[: settings.top_k_chunks]
     best = top[0].score if top and top[0].score > 0 else 1.0
@@ -69,7 +70,19 @@ def rank_sentences(index: Index, qvec: np.ndarray, qterms: list[str], chunks: li
         wd, wk = wd + wk, 0.0
     elif mode == "keyword":
         wd, wk = 0.0, wd + wk
-    ranked = [Scored(int(sid), wd * float(d) + wk * float(k) + wc * chunk_score[int(sid)], float(d), float(k))
+    wt = settings.sentence_type_weight if labels else 0.0
+    ranked = [Scored(int(sid), wd * float(d) + wk * float(k) + wc * chunk_score[int(sid)]
+                     + wt * _has_answer_entity(index.sentences[int(sid)], labels, qterms), float(d), float(k))
               for sid, d, k in zip(ids, dense, keyword)]
     ranked.sort(key=lambda s: -s.score)
     return ranked
+
+
+def _has_answer_entity(sentence, labels: tuple, qterms: list[str]) -> float:
+    from .keyword import terms
+
+    asked = set(qterms)
+    for label, start, end in sentence.entities:
+        if label in labels and not set(terms(sentence.text[start:end])) <= asked:
+            return 1.0
+    return 0.0

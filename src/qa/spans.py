@@ -4,15 +4,8 @@ from __future__ import annotations
 import re
 
 from .keyword import STOPWORDS, stem
-from .question import QuestionInfo
+from .question import ANSWER_LABELS, QuestionInfo
 
-_TYPE_LABELS = {
-    "date": ("DATE",),
-    "person": ("PERSON", "ORG", "NORP"),
-    "organisation": ("ORG", "NORP"),
-    "place": ("GPE", "LOC", "FAC"),
-    "amount": ("MONEY", "PERCENT", "QUANTITY", "CARDINAL"),
-}
 _REASON_CUES = re.compile(
     r"\b(because of|because|in order to|so as to|so that|due to|owing to|aiming to|aimed at|in an effort to|"
     r"as a result of|for the purpose of|since|to)\b", re.IGNORECASE)
@@ -24,9 +17,11 @@ _WORD = re.compile(r"[\w’'$%.\-]+")
 def extract_span(info: QuestionInfo, text: str, entities: list) -> tuple[int, int] | None:
     """(start, end) inside `text`, or None when no span of the right kind is found."""
     qterms = set(info.terms)
+    if info.focus:     # "which century": the focus noun belongs to the answer, not to what is asked about
+        qterms.discard(stem(info.focus))
     if info.qtype == "expansion":
         return _expansion(text, info.focus)
-    if info.qtype in _TYPE_LABELS:
+    if info.qtype in ANSWER_LABELS:
         span = _typed_entity(info, text, entities, qterms)
         if span or info.qtype not in ("organisation", "person"):
             return span
@@ -53,14 +48,19 @@ def _anchor_positions(text: str, qterms: set[str]) -> list[int]:
 
 
 def _nearest(candidates: list[tuple[int, int]], anchors: list[int]) -> tuple[int, int]:
+    """The candidate closest to the question's words, counting every word near it."""
     if not anchors:
         return candidates[0]
-    return min(candidates, key=lambda c: min(min(abs(a - c[0]), abs(a - c[1])) for a in anchors))
+
+    def closeness(c):
+        return sum(1.0 / (1.0 + min(abs(a - c[0]), abs(a - c[1])) / 6.0) for a in anchors)
+
+    return max(candidates, key=closeness)
 
 
 def _typed_entity(info, text, entities, qterms):
     anchors = _anchor_positions(text, qterms)
-    for label in _TYPE_LABELS[info.qtype]:
+    for label in ANSWER_LABELS[info.qtype]:
         found = [(s, e) for lab, s, e in entities
                  if lab == label and _overlaps_question(text[s:e], qterms) < 0.5]
         if found:
