@@ -39,7 +39,7 @@ _AUX = {"is", "was", "are", "were", "did", "does", "do", "has", "have", "had", "
 @dataclass
 class QuestionInfo:
     text: str
-    qtype: str          # date, person, organisation, place, amount, expansion, noun, reason, manner, other
+    qtype: str          # date, person, organisation, place, amount, expansion, noun, reason, manner, action, other
     focus: str | None   # the acronym for "stand for", the noun for "which <noun>"
     terms: list[str]
 
@@ -73,6 +73,9 @@ def _classify(q: str, low: str) -> tuple[str, str | None]:
         return "person", None
     if re.search(r"^where\b|\bwhere (did|was|were|is|are|do|does|has|had)\b|\bin what (place|city|country)\b", low):
         return "place", None
+    if re.search(r"\bwhat (did|does|do|has|have|had|will|would|could|should|can|is|was)\b.+\b(do|doing|done)\b", low):
+        return "action", None
+    low = re.sub(r"\b(which|what) (kind|sort|type|types|kinds|form|forms) of\b", r"\1", low)
     match = re.search(r"\b(which|what)\s+([a-z\-]+)(?:\s+([a-z\-]+))?", low)
     if match and match.group(2) not in _AUX:
         noun = match.group(2)

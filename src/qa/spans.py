@@ -29,6 +29,8 @@ def extract_span(info: QuestionInfo, text: str, entities: list) -> tuple[int, in
         return _cue_clause(text, _REASON_CUES, qterms)
     if info.qtype == "manner":
         return _cue_clause(text, _MANNER_CUES, qterms) or _residual(text, qterms)
+    if info.qtype == "action":
+        return _predicate(text, qterms) or _residual(text, qterms)
     if info.qtype in ("noun", "organisation", "person"):
         return _noun_phrase(info, text, entities, qterms) or _residual(text, qterms)
     return _residual(text, qterms)
@@ -68,9 +70,28 @@ def _typed_entity(info, text, entities, qterms):
     return None
 
 
+_ATTACH = re.compile(r"\s+(of|on|in|for|with|between|from|to|and|against)\s+$")
+
+
+def _extended_phrases(text: str, entities: list) -> list[tuple[int, int]]:
+    """Noun phrases, each also joined with the phrases its prepositions attach ("a position on the issue of X")."""
+    nps = sorted({(s, e) for lab, s, e in entities if lab == "NP"})
+    out = list(nps)
+    for i, (s, e) in enumerate(nps):
+        end = e
+        for s2, e2 in nps[i + 1:]:
+            if s2 < end:
+                continue
+            if not _ATTACH.match(" " + text[end:s2] + " ") and not _ATTACH.search(text[end:s2] + " "):
+                break
+            end = e2
+            out.append((s, end))
+    return out
+
+
 def _noun_phrase(info, text, entities, qterms):
     anchors = _anchor_positions(text, qterms)
-    found = [(s, e) for lab, s, e in entities if lab == "NP" and _overlaps_question(text[s:e], qterms) < 0.5
+    found = [(s, e) for s, e in _extended_phrases(text, entities) if _overlaps_question(text[s:e], qterms) < 0.5
              and not text[s:e].lower() in STOPWORDS]
     if info.focus:
         focus = stem(info.focus)
@@ -129,6 +150,22 @@ def _residual(text: str, qterms: set[str]):
     if _content_words(text[begin:first]) >= 2:
         return _trim(text, begin, first)
     return None
+
+
+def _predicate(text: str, qterms: set[str]):
+    """What someone did: from after the first run of the question's words to the end of the clause."""
+    anchors = [m for m in _WORD.finditer(text)
+               if stem(m.group(0).lower().strip(".’'").replace(".", "")) in qterms]
+    if not anchors:
+        return None
+    run_end = anchors[0].end()
+    for m in anchors[1:]:
+        if m.start() - run_end > 2:
+            break
+        run_end = m.end()
+    end_match = re.compile(r"[;.!?]\s|[;.!?]$").search(text, run_end)
+    end = end_match.start() if end_match else len(text)
+    return _trim(text, run_end, end) if _content_words(text[run_end:end]) >= 2 else None
 
 
 def _content_words(segment: str) -> int:
