@@ -58,7 +58,7 @@ def ask(index: Index, question: str, history=None, settings: RetrievalSettings |
         return result
     best = index.sentences[sentences[0].id]
     span = extract_span(info, best.text, best.entities)
-    result.signals = confidence_signals(index, info, qterms, sentences[0], span is not None)
+    result.signals = confidence_signals(index, info, qterms, sentences, span is not None)
     result.confidence = confidence(result.signals, settings)
     if result.confidence < settings.abstain_threshold:
         return result
@@ -71,21 +71,34 @@ def ask(index: Index, question: str, history=None, settings: RetrievalSettings |
     return result
 
 
-def confidence_signals(index: Index, info: QuestionInfo, qterms: list[str], best: Scored,
+def confidence_signals(index: Index, info: QuestionInfo, qterms: list[str], ranked: list[Scored],
                        typed_span: bool) -> dict[str, float]:
-    """Evidence that the best sentence answers: its similarity, term coverage and answer-type fit."""
+    """Evidence that the best sentence answers.
+
+    dense: its similarity to the question; coverage: the IDF-weighted share of the question's terms
+    found in it or its neighbours; missing: how specific the most specific question term is that the
+    document knows but this passage lacks ("signed with China" when the passage names no China);
+    type: whether a span of the wanted type was found; margin: its lead over the runner-up.
+    """
+    best = ranked[0]
     sentence = index.sentences[best.id]
     around = [sentence.text]
     for j in (best.id - 1, best.id + 1):
         if 0 <= j < len(index.sentences) and index.sentences[j].source == sentence.source:
             around.append(index.sentences[j].text)
     present = set(terms(" ".join(around)))
-    weights = [index.keyword_sentences.idf(t) for t in dict.fromkeys(qterms)]
+    unique = list(dict.fromkeys(qterms))
+    kw = index.keyword_sentences
+    weights = [kw.idf(t) for t in unique]
     total = sum(weights)
-    coverage = sum(w for t, w in zip(dict.fromkeys(qterms), weights) if t in present) / total if total else 0.0
-    expects_type = info.qtype not in ("other", "noun", "manner")
+    coverage = sum(w for t, w in zip(unique, weights) if t in present) / total if total else 0.0
+    top_idf = kw.idf_unseen()
+    missing = max((w for t, w in zip(unique, weights) if t not in present and kw.knows(t)), default=0.0)
+    expects_type = info.qtype not in ("other", "noun", "manner", "action")
     type_fit = (1.0 if typed_span else 0.0) if expects_type else 0.5
-    return {"dense": best.dense, "coverage": coverage, "type": type_fit}
+    margin = best.score - ranked[1].score if len(ranked) > 1 else best.score
+    return {"dense": best.dense, "coverage": coverage, "missing": missing / top_idf, "type": type_fit,
+            "margin": margin}
 
 
 DEFAULT_WEIGHTS = {"bias": -6.0, "dense": 6.0, "coverage": 4.0, "type": 1.0}
@@ -94,7 +107,7 @@ DEFAULT_WEIGHTS = {"bias": -6.0, "dense": 6.0, "coverage": 4.0, "type": 1.0}
 def confidence(signals: dict[str, float], settings: RetrievalSettings) -> float:
     """A logistic over the signals; the evaluation suite fits the weights on the dev split."""
     w = settings.extra.get("confidence_weights", DEFAULT_WEIGHTS)
-    z = w["bias"] + sum(w[name] * value for name, value in signals.items())
+    z = w.get("bias", 0.0) + sum(w.get(name, 0.0) * value for name, value in signals.items())
     return 1.0 / (1.0 + math.exp(-z))
 
 

@@ -28,8 +28,11 @@ def get_model():
     return _model
 
 
-def embed_texts(texts: list[str], batch_size: int = 64, progress: bool = False) -> np.ndarray:
-    """Unit-length float32 vectors, one row a text."""
+def embed_texts(texts: list[str], batch_size: int = 16, progress: bool = False) -> np.ndarray:
+    """Unit-length float32 vectors, one row a text.
+
+    Small batches: the model sorts texts by length, so little padding is computed (64 was 2x slower here).
+    """
     if not texts:
         return np.zeros((0, get_model().get_embedding_dimension()), dtype=np.float32)
     vectors = get_model().encode(

@@ -72,8 +72,15 @@ class KeywordIndex:
             return np.zeros(self.num_docs, dtype=np.float32)
         return np.asarray(self._retriever.get_scores(known), dtype=np.float32)
 
+    def knows(self, term: str) -> bool:
+        return term in self._vocab
+
     def idf(self, term: str) -> float:
         """Smoothed inverse document frequency; unseen terms count as rare."""
         idx = self._vocab.get(term)
-        df = int(self._df[idx]) if idx is not None else 0
+        df = int(self._df[idx]) if idx is not None and idx < len(self._df) else 0
         return float(np.log(1 + (self.num_docs - df + 0.5) / (df + 0.5)))
+
+    def idf_unseen(self) -> float:
+        """The largest IDF there is: that of a term no document holds."""
+        return float(np.log(1 + (self.num_docs + 0.5) / 0.5))
