@@ -55,7 +55,10 @@ def _nearest(candidates: list[tuple[int, int]], anchors: list[int]) -> tuple[int
         return candidates[0]
 
     def closeness(c):
-        return sum(1.0 / (1.0 + min(abs(a - c[0]), abs(a - c[1])) / 6.0) for a in anchors)
+        near = sum(1.0 / (1.0 + min(abs(a - c[0]), abs(a - c[1])) / 6.0) for a in anchors)
+        # a phrase wedged between the question's own words is part of what is asked, not the answer
+        wedged = any(c[0] - 25 < a < c[0] for a in anchors) and any(c[1] < a < c[1] + 25 for a in anchors)
+        return near - (1.0 if wedged else 0.0)
 
     return max(candidates, key=closeness)
 

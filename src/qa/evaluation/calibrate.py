@@ -1,8 +1,10 @@
 """Fit the confidence weights and choose the abstention threshold, from the dev split only.
 
-The weights are a logistic regression (Newton's method with a small L2 penalty
-on the weights, not the bias; deterministic) of "the hybrid answer is right"
-on the signals ask() reports. The threshold is SQuAD v2's best threshold: the
+The weights are a logistic regression (Newton's method, deterministic) of "the
+hybrid answer is right" on the signals ask() reports; the signals are
+standardised for the fit, so that the small L2 penalty on the weights (not
+the bias) treats them alike, and the weights are returned on the raw scale
+that ask() applies. The threshold is SQuAD v2's best threshold: the
 one that maximises the share of dev questions handled correctly (answerable:
 answered and right; unanswerable: abstained), ties broken toward the lower
 false-abstention rate, then the lower threshold.
@@ -19,7 +21,7 @@ import numpy as np
 
 from ..config import CALIBRATION_FILE, PROJECT_ROOT
 
-L2 = 0.5
+L2 = 1.0
 
 
 @dataclass
@@ -52,8 +54,13 @@ def fit_weights(signals: list[dict], labels: list[bool], l2: float = L2) -> dict
     """Confidence weights in the form ask() reads: {"bias": b, signal: w, ...}."""
     names = sorted({k for s in signals for k in s})
     x = np.array([[float(s.get(k, 0.0)) for k in names] for s in signals]).reshape(len(signals), len(names))
-    beta = fit_logistic(x, np.array(labels, dtype=float), l2=l2)
-    return {"bias": round(float(beta[0]), 6), **{k: round(float(b), 6) for k, b in zip(names, beta[1:])}}
+    centre = x.mean(axis=0) if len(x) else np.zeros(len(names))
+    scale = x.std(axis=0) if len(x) else np.ones(len(names))
+    scale = np.where(scale > 1e-12, scale, np.inf)          # a constant signal gets weight 0
+    beta = fit_logistic((x - centre) / scale, np.array(labels, dtype=float), l2=l2)
+    weights = beta[1:] / scale
+    bias = beta[0] - float(np.sum(weights * centre))
+    return {"bias": round(float(bias), 6), **{k: round(float(w), 6) for k, w in zip(names, weights)}}
 
 
 def confidence_of(signals: dict, weights: dict) -> float:

@@ -100,6 +100,16 @@ def api_router(service: QAService) -> APIRouter:
         except IndexError_ as exc:
             return _detail(503, exc)
 
+    # Without these the chat mounted at "/" would answer for the API's wrong methods and unknown paths.
+    @router.api_route("/ask", methods=["GET", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+    def ask_wrong_method() -> JSONResponse:
+        return JSONResponse({"detail": 'use POST with a JSON body like {"question": "..."}'}, status_code=405,
+                            headers={"Allow": "POST"})
+
+    @router.api_route("/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+    def unknown_endpoint(path: str) -> JSONResponse:
+        return _detail(404, f"no API endpoint /api/{path}; the endpoints are listed at /docs")
+
     return router
 
 

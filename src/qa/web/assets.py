@@ -2,6 +2,9 @@
 
 CSS = """
 .gradio-container { max-width: 1400px !important; }
+#qa-examples { flex-wrap: wrap; gap: .4rem; }
+#qa-examples button { flex: 0 1 auto !important; min-width: 0 !important; width: auto !important; }
+#qa-try { margin-bottom: -.4rem; }
 .qa-header h1 { font-size: 1.5rem; margin: 0 0 .2rem 0; }
 .qa-header p { margin: .1rem 0; color: var(--body-text-color-subdued); }
 .qa-header .qa-doc { font-weight: 600; color: var(--body-text-color); }

@@ -56,8 +56,8 @@ def build_chat(service: QAService) -> gr.Blocks:
                     question = gr.Textbox(elem_id="qa-question", show_label=False, lines=1, max_lines=4,
                                           placeholder="Ask a question about the document…",
                                           autofocus=True, scale=8)
-                    ask_button = gr.Button("Ask", variant="primary", elem_id="qa-ask", scale=1, min_width=80)
-                    clear_button = gr.Button("New chat", elem_id="qa-clear", scale=1, min_width=100)
+                    ask_button = gr.Button("Ask", variant="primary", elem_id="qa-ask", scale=0, min_width=80)
+                    clear_button = gr.Button("New chat", elem_id="qa-clear", scale=0, min_width=110)
                 examples = example_questions(summary)
                 if examples:
                     gr.Markdown("**Try:**", elem_id="qa-try")

@@ -12,6 +12,7 @@ from pathlib import PurePath
 
 DOES_NOT_SAY = "The document does not say."
 SNIPPET_CHARS = 220
+WHOLE_SENTENCE = 0.9     # an answer this share of its sentence is not marked inside it
 
 
 def esc(text) -> str:
@@ -96,6 +97,8 @@ def answer_in_citation(answer: dict) -> tuple[int, int] | None:
         at = text.find(short, at + 1)
     if not hits:
         return None
+    if len(short) >= WHOLE_SENTENCE * len(text):
+        return None     # the answer is the sentence: the sentence highlight says it all
     raw_offset = (answer.get("answer_start") or first["start"]) - first["start"]
     best = min(hits, key=lambda h: abs(h - raw_offset))   # normalising only shortens: the nearest is it
     return best, best + len(short)

@@ -50,8 +50,18 @@ def create_app(index_dir: Path | str, host: str = DEFAULT_HOST, port: int = DEFA
     return gr.mount_gradio_app(
         app, demo, path="/", server_name=host, server_port=port, ssr_mode=False, mcp_server=False,
         footer_links=["api", "settings"], run_history=False, show_error=False,
-        theme=gr.themes.Soft(primary_hue="blue"), css=CSS, js=JS,
+        theme=theme(), css=CSS, js=JS,
     )
+
+
+def theme():
+    """Gradio's default theme with IBM Plex Sans, whose font files ship inside gradio (no outside request)."""
+    import gradio as gr
+
+    font = gr.themes.LocalFont("IBM Plex Sans", weights=(400, 600, 700))
+    mono = gr.themes.LocalFont("IBM Plex Mono", weights=(400, 600))
+    return gr.themes.Default(primary_hue="blue", font=[font, "ui-sans-serif", "system-ui", "sans-serif"],
+                             font_mono=[mono, "ui-monospace", "monospace"])
 
 
 def serve(index_dir: Path | str, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:

@@ -1,6 +1,7 @@
 """The one answering service the chat and the JSON API share: index holder, model, bounded concurrency."""
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from pathlib import Path
@@ -11,6 +12,7 @@ from ..types import Answer
 from .holder import IndexHolder, manifest_summary
 
 DEFAULT_CONCURRENCY = 4
+log = logging.getLogger("qa.web")
 
 
 def concurrency_from_env() -> int:
@@ -32,7 +34,10 @@ class QAService:
         """Load the index and the model and answer once, so the first user does not wait."""
         index = self.holder.get()
         embedder.get_model()
-        ask(index, "When was the index built?")
+        try:
+            ask(index, "When was the index built?")
+        except Exception:   # a bug in answering must not stop the server: each request reports its own error
+            log.exception("warm-up question failed")
 
     def ask(self, question, history=None) -> Answer:
         index = self.holder.get()
