@@ -57,7 +57,8 @@ def ask(index: Index, question: str, history=None, settings: RetrievalSettings |
     if not sentences:
         return result
     best = index.sentences[sentences[0].id]
-    span = extract_span(info, best.text, best.entities)
+    span = extract_span(info, best.text, best.entities,
+                        {t: index.keyword_sentences.idf(t) for t in info.terms})
     result.signals = confidence_signals(index, info, qterms, sentences, span is not None)
     result.confidence = confidence(result.signals, settings)
     if result.confidence < settings.abstain_threshold:

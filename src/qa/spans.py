@@ -14,15 +14,21 @@ _CLAUSE_END = re.compile(r"[,;:.!?)]|\s[–—-]\s")
 _WORD = re.compile(r"[\w’'$%.\-]+")
 
 
-def extract_span(info: QuestionInfo, text: str, entities: list) -> tuple[int, int] | None:
-    """(start, end) inside `text`, or None when no span of the right kind is found."""
+def extract_span(info: QuestionInfo, text: str, entities: list,
+                 weights: dict[str, float] | None = None) -> tuple[int, int] | None:
+    """(start, end) inside `text`, or None when no span of the right kind is found.
+
+    `weights` (term -> IDF) make rare question words count more when placing the answer near them.
+    """
     qterms = set(info.terms)
-    if info.focus:     # "which century": the focus noun belongs to the answer, not to what is asked about
+    weights = weights or {}
+    if info.focus and info.qtype in ("date", "amount", "noun"):
+        # "which century": the focus noun belongs to the answer, not to what is asked about
         qterms.discard(stem(info.focus))
     if info.qtype == "expansion":
         return _expansion(text, info.focus)
     if info.qtype in ANSWER_LABELS:
-        span = _typed_entity(info, text, entities, qterms)
+        span = _typed_entity(info, text, entities, qterms, weights)
         if span or info.qtype not in ("organisation", "person"):
             return span
     if info.qtype == "reason":
@@ -32,7 +38,7 @@ def extract_span(info: QuestionInfo, text: str, entities: list) -> tuple[int, in
     if info.qtype == "action":
         return _predicate(text, qterms) or _residual(text, qterms)
     if info.qtype in ("noun", "organisation", "person"):
-        return _noun_phrase(info, text, entities, qterms) or _residual(text, qterms)
+        return _noun_phrase(info, text, entities, qterms, weights) or _residual(text, qterms)
     return _residual(text, qterms)
 
 
@@ -44,32 +50,48 @@ def _overlaps_question(segment: str, qterms: set[str]) -> float:
     return sum(w.replace(".", "") in qterms for w in words) / len(words)
 
 
-def _anchor_positions(text: str, qterms: set[str]) -> list[int]:
-    return [m.start() for m in _WORD.finditer(text)
-            if stem(m.group(0).lower().strip(".’'").replace(".", "")) in qterms]
+def _anchor_positions(text: str, qterms: set[str], weights: dict[str, float]) -> list[tuple[int, float]]:
+    """Where the question's words occur in the text, each with its weight."""
+    out = []
+    for m in _WORD.finditer(text):
+        term = stem(m.group(0).lower().strip(".’'").replace(".", ""))
+        if term in qterms:
+            out.append((m.start(), weights.get(term, 1.0)))
+    return out
 
 
-def _nearest(candidates: list[tuple[int, int]], anchors: list[int]) -> tuple[int, int]:
-    """The candidate closest to the question's words, counting every word near it."""
+_SEGMENT_BREAK = re.compile(r"[,;:()“”]|\s(?:and|or|while|but)\s")
+
+
+def _nearest(candidates: list[tuple[int, int]], anchors: list[tuple[int, float]], text: str) -> tuple[int, int]:
+    """The candidate closest to the question's words, counting every word near it by its weight;
+    a word in the same list item or clause as the candidate counts as next to it."""
     if not anchors:
         return candidates[0]
+    top = max(w for _, w in anchors)
+    breaks = [m.start() for m in _SEGMENT_BREAK.finditer(text)]
+
+    def segment(pos: int) -> int:
+        return sum(1 for b in breaks if b < pos)
 
     def closeness(c):
-        near = sum(1.0 / (1.0 + min(abs(a - c[0]), abs(a - c[1])) / 6.0) for a in anchors)
+        seg = segment(c[0])
+        near = sum(w / (1.0 + (0 if segment(a) == seg else min(abs(a - c[0]), abs(a - c[1]))) / 6.0)
+                   for a, w in anchors)
         # a phrase wedged between the question's own words is part of what is asked, not the answer
-        wedged = any(c[0] - 25 < a < c[0] for a in anchors) and any(c[1] < a < c[1] + 25 for a in anchors)
-        return near - (1.0 if wedged else 0.0)
+        wedged = any(c[0] - 25 < a < c[0] for a, _ in anchors) and any(c[1] < a < c[1] + 25 for a, _ in anchors)
+        return near - (top if wedged else 0.0)
 
     return max(candidates, key=closeness)
 
 
-def _typed_entity(info, text, entities, qterms):
-    anchors = _anchor_positions(text, qterms)
+def _typed_entity(info, text, entities, qterms, weights):
+    anchors = _anchor_positions(text, qterms, weights)
     for label in ANSWER_LABELS[info.qtype]:
         found = [(s, e) for lab, s, e in entities
                  if lab == label and _overlaps_question(text[s:e], qterms) < 0.5]
         if found:
-            return _trim(text, *_nearest(found, anchors))
+            return _trim(text, *_nearest(found, anchors, text))
     return None
 
 
@@ -92,15 +114,15 @@ def _extended_phrases(text: str, entities: list) -> list[tuple[int, int]]:
     return out
 
 
-def _noun_phrase(info, text, entities, qterms):
-    anchors = _anchor_positions(text, qterms)
+def _noun_phrase(info, text, entities, qterms, weights):
+    anchors = _anchor_positions(text, qterms, weights)
     found = [(s, e) for s, e in _extended_phrases(text, entities) if _overlaps_question(text[s:e], qterms) < 0.5
              and not text[s:e].lower() in STOPWORDS]
     if info.focus:
         focus = stem(info.focus)
         with_focus = [(s, e) for s, e in found if focus in {stem(w.lower()) for w in _WORD.findall(text[s:e])}]
         found = with_focus or found
-    return _trim(text, *_nearest(found, anchors)) if found else None
+    return _trim(text, *_nearest(found, anchors, text)) if found else None
 
 
 def _expansion(text: str, acronym: str | None):
