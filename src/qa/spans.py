@@ -6,10 +6,10 @@ import re
 from .keyword import STOPWORDS, stem
 from .question import ANSWER_LABELS, QuestionInfo
 
-_REASON_CUES = re.compile(
-    r"\b(because of|because|in order to|so as to|so that|due to|owing to|aiming to|aimed at|in an effort to|"
-    r"as a result of|for the purpose of|since|to)\b", re.IGNORECASE)
-_MANNER_CUES = re.compile(r"\b(by|through|via|with the help of|using)\b", re.IGNORECASE)
+# cue words that open an answering clause, strongest first
+_REASON_CUES = ("because of", "because", "in order to", "so as to", "so that", "due to", "owing to", "aiming to",
+                "aimed at", "in an effort to", "as a result of", "for the purpose of", "since", "to")
+_MANNER_CUES = ("with the help of", "by", "through", "via", "using")
 _CLAUSE_END = re.compile(r"[,;:.!?)]|\s[–—-]\s")
 _WORD = re.compile(r"[\w’'$%.\-]+")
 
@@ -147,8 +147,11 @@ def _expansion(text: str, acronym: str | None):
     return None
 
 
-def _cue_clause(text: str, cues: re.Pattern, qterms: set[str]):
-    for match in cues.finditer(text):
+def _cue_clause(text: str, cues: tuple[str, ...], qterms: set[str]):
+    """The clause opened by the strongest cue ("because" before "in order to" before a bare "to")."""
+    pattern = re.compile(r"\b(" + "|".join(re.escape(c) for c in cues) + r")\b", re.IGNORECASE)
+    matches = sorted(pattern.finditer(text), key=lambda m: cues.index(m.group(1).lower()))
+    for match in matches:
         end_match = _CLAUSE_END.search(text, match.end())
         end = end_match.start() if end_match else len(text)
         clause = text[match.start():end]
