@@ -65,7 +65,7 @@ _SEGMENT_BREAK = re.compile(r"[,;:()“”]|\s(?:and|or|while|but)\s")
 
 def _nearest(candidates: list[tuple[int, int]], anchors: list[tuple[int, float]], text: str) -> tuple[int, int]:
     """The candidate closest to the question's words, counting every word near it by its weight;
-    a word in the same list item or clause as the candidate counts as next to it."""
+    a word in the same list item or clause as the candidate counts as nearer."""
     if not anchors:
         return candidates[0]
     top = max(w for _, w in anchors)
@@ -76,7 +76,7 @@ def _nearest(candidates: list[tuple[int, int]], anchors: list[tuple[int, float]]
 
     def closeness(c):
         seg = segment(c[0])
-        near = sum(w / (1.0 + (0 if segment(a) == seg else min(abs(a - c[0]), abs(a - c[1]))) / 6.0)
+        near = sum(w / (1.0 + (0.3 if segment(a) == seg else 1.0) * min(abs(a - c[0]), abs(a - c[1])) / 6.0)
                    for a, w in anchors)
         # a phrase wedged between the question's own words is part of what is asked, not the answer
         wedged = any(c[0] - 25 < a < c[0] for a, _ in anchors) and any(c[1] < a < c[1] + 25 for a, _ in anchors)
