@@ -11,7 +11,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from pathlib import Path
 
 from ..config import RetrievalSettings
 from ..index_store import Index
@@ -48,6 +47,7 @@ class Prediction:
     seconds: float                   # question to answer
     signals: dict = field(default_factory=dict)
     error: str | None = None
+    answer_span: Span | None = None    # where the answer lies in its file, as the configuration claims
 
     def answered(self, threshold: float) -> bool:
         return not self.can_abstain or (self.error is None and self.confidence >= threshold)
@@ -88,6 +88,8 @@ class EngineConfiguration:
                     for c in chunks],
             seconds=seconds,
             signals=dict(answer.signals),
+            answer_span=Span(answer.answer_source, answer.answer_start, answer.answer_end)
+            if answer.answer_source is not None else None,
         )
 
     def _ranking(self, question: str) -> tuple[list[int], list[int]]:
@@ -136,6 +138,7 @@ class BaselineConfiguration:
             sentences=[Span(s.source, s.start, s.end) for s, _ in sentences],
             chunks=[Span(c.source, c.start, c.end) for c in chunks],
             seconds=seconds,
+            answer_span=Span(best.source, best.start, best.end) if best else None,
         )
 
 
@@ -151,10 +154,3 @@ def _embed_query(question: str):
     from .. import embedder
     return embedder.embed_query(question)
 
-
-def index_sources(index: Index) -> list[str]:
-    return [d["source"] for d in index.manifest["sources"]]
-
-
-def source_files(index: Index) -> dict[str, Path]:
-    return {s: source_path(s) for s in index_sources(index)}

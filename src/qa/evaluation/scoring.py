@@ -36,6 +36,7 @@ def score_row(row: Row, gold: list[Span], pred: Prediction, threshold: float, te
         "seconds": pred.seconds,
         "offsets_exact": [m.offsets_exact(texts[c.source], c.start, c.end, c.text) if c.source in texts else False
                           for c in pred.citations],
+        "answer_verbatim": _verbatim(pred, texts),
     }
     if row.answerable:
         sentences = [any(s.overlaps(g) for g in gold) for s in pred.sentences]
@@ -49,11 +50,22 @@ def score_row(row: Row, gold: list[Span], pred: Prediction, threshold: float, te
             recall5=m.recall_at_k(chunks, RECALL_K),
             rr=m.reciprocal_rank(chunks),
             chunk_rank=next((i for i, rel in enumerate(chunks, 1) if rel), None),
+            sentence_rank=next((i for i, rel in enumerate(sentences, 1) if rel), None),
             em=m.max_over_gold(m.exact_match, answer, row.answers) if answered else 0.0,
             f1=m.max_over_gold(m.f1_score, answer, row.answers) if answered else 0.0,
             contains=m.contains_gold(row.answers, answer, cited) if answered else 0.0,
         )
     return out
+
+
+def _verbatim(pred: Prediction, texts: dict[str, str]) -> bool | None:
+    """The answer is the file's text at the offsets it claims (None when there is no answer)."""
+    if not pred.answer or pred.error:
+        return None
+    span = pred.answer_span
+    if span is None or span.source not in texts:
+        return False
+    return m.offsets_exact(texts[span.source], span.start, span.end, pred.answer)
 
 
 def aggregate(scored: list[dict]) -> dict:
@@ -75,6 +87,7 @@ def aggregate(scored: list[dict]) -> dict:
         "abstention_unanswerable": m.rate(not r["answered"] for r in unanswerable),
         "false_abstention": m.rate(not r["answered"] for r in answerable),
         "exact_offsets": m.rate(exact),
+        "answer_verbatim": m.rate(r["answer_verbatim"] for r in scored if r["answer_verbatim"] is not None),
         "accuracy": m.rate(correct),
         "latency_median_ms": m.median(millis),
         "latency_p95_ms": m.percentile(millis, 95),

@@ -1,0 +1,343 @@
+"""`qa bench`: model load, index build and question-to-answer times, and peak memory, in one run.
+
+Corpora: the article, and one about 100 times its size assembled from plain
+UTF-8 texts already on the machine (licenses, package READMEs and copyright
+files), with the article among them so that its questions still have answers.
+A 1000x corpus is built only when asked (`QA_BENCH_SCALE=1000`, or
+`run_bench(scales=(100, 1000))`): it takes minutes.
+
+Question timing interleaves, question by question, the full ask() and the
+bare embedding of the same question with the same model, so both see the same
+machine state; the ratio of their medians is the product's speed target.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from ..config import DEFAULT_SOURCE, PROJECT_ROOT
+from .datasets import load_dataset
+from .metrics import median, percentile
+
+EVAL_DIR = PROJECT_ROOT / "eval"
+QUESTION_FILES = (EVAL_DIR / "article-dev.jsonl", EVAL_DIR / "article-test.jsonl")
+QUESTIONS = 50
+BUILD_REPEATS = 3
+SCALE_ENV = "QA_BENCH_SCALE"
+TEXT_ROOTS = (Path("/usr/share/common-licenses"), Path("/usr/share/doc"), Path(sys.prefix) / "lib")
+TEXT_NAMES = ("README", "README.txt", "README.md", "README.rst", "copyright", "LICENSE", "LICENSE.txt",
+              "LICENSE.md", "NEWS.txt", "changelog.txt")
+MAX_FILE_BYTES = 120_000
+MIN_FILE_BYTES = 400
+
+_MODEL_LOAD = """
+import json, os, time
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+t0 = time.perf_counter()
+import sentence_transformers  # noqa: F401  (pulls in torch and transformers)
+t1 = time.perf_counter()
+from qa import embedder
+embedder.get_model()
+t2 = time.perf_counter()
+embedder.embed_query("warm up")
+t3 = time.perf_counter()
+print(json.dumps({"import_s": t1 - t0, "load_s": t2 - t1, "first_query_s": t3 - t2}))
+"""
+
+
+def run_bench(out=None, quick: bool = False, scales=None) -> int:
+    """Measure and write bench.md and bench.json to `out` (default eval/)."""
+    out = Path(out) if out else EVAL_DIR
+    out.mkdir(parents=True, exist_ok=True)
+    if scales is None:
+        scales = _scales_from_env()
+    scales = [] if quick else sorted(set(scales))
+    questions = _questions()
+    result = {
+        "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": _machine(),
+        "questions": len(questions),
+        "model_load": _model_load(),
+        "corpora": [],
+    }
+    _log(f"model load in a fresh process: {result['model_load'].get('total_s', float('nan')):.2f} s")
+    from .. import embedder, entities
+
+    embedder.get_model()
+    entities.get_nlp()
+    with tempfile.TemporaryDirectory(prefix="qa-bench-") as tmp:
+        tmp = Path(tmp)
+        article = _measure_corpus("article", [DEFAULT_SOURCE], tmp / "article", questions, BUILD_REPEATS)
+        result["corpora"].append(article)
+        for scale in scales:
+            folder = tmp / f"corpus-{scale}x"
+            target = scale * DEFAULT_SOURCE.stat().st_size
+            info = assemble_corpus(folder, target, include=[DEFAULT_SOURCE])
+            _log(f"{scale}x corpus: {info['files']} files, {info['bytes'] / 1e6:.2f} MB")
+            entry = _measure_corpus(f"{scale}x", [folder], tmp / f"index-{scale}x", questions, 1)
+            entry["corpus"] = info
+            result["corpora"].append(entry)
+            shutil.rmtree(tmp / f"index-{scale}x-0", ignore_errors=True)
+    result["peak_rss_mb"] = _peak_rss_mb()
+    result["machine"]["load_average_at_end"] = _load()
+    result["targets"] = _targets(result)
+    (out / "bench.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    (out / "bench.md").write_text(render_markdown(result), encoding="utf-8")
+    print(summary(result))
+    print(f"wrote {out / 'bench.md'} and {out / 'bench.json'}")
+    return 0
+
+
+def _scales_from_env() -> list[int]:
+    scales = {100}
+    for part in os.environ.get(SCALE_ENV, "").replace(",", " ").split():
+        if part.isdigit() and int(part) > 1:
+            scales.add(int(part))
+    return sorted(scales)
+
+
+def _questions() -> list[str]:
+    rows = [r for path in QUESTION_FILES if path.exists() for r in load_dataset(path)]
+    questions = [r.question for r in rows][:QUESTIONS]
+    return questions or ["When was the agreement signed?", "Who visited the United States?"]
+
+
+def _model_load() -> dict:
+    """Import and load the model in a fresh process: the cost a cold start pays."""
+    env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+    src = str(PROJECT_ROOT / "src")
+    env["PYTHONPATH"] = src + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    try:
+        done = subprocess.run([sys.executable, "-c", _MODEL_LOAD], capture_output=True, text=True, env=env,
+                              timeout=300, check=True)
+        data = json.loads(done.stdout.strip().splitlines()[-1])
+    except (subprocess.SubprocessError, OSError, ValueError, IndexError) as exc:
+        return {"error": f"{type(exc).__name__}: {exc}"}
+    data["total_s"] = data["import_s"] + data["load_s"]
+    return {k: round(v, 3) for k, v in data.items()}
+
+
+def _measure_corpus(name: str, sources: list[Path], index_dir: Path, questions: list[str], repeats: int) -> dict:
+    from ..build import build
+    from ..index_store import load_index
+
+    sizes = [p.stat().st_size for src in sources for p in ([src] if src.is_file() else src.rglob("*.txt"))]
+    times = []
+    manifest = None
+    warm = None
+    if repeats > 1:     # one untimed build first: tokenizer and spaCy caches
+        started = time.perf_counter()
+        build(sources, index_dir.with_name(index_dir.name + "-warm"))
+        warm = time.perf_counter() - started
+    for i in range(repeats):
+        folder = index_dir.with_name(f"{index_dir.name}-{i}")
+        started = time.perf_counter()
+        manifest = build(sources, folder).manifest
+        times.append(time.perf_counter() - started)
+    _log(f"{name}: build {median(times):.2f} s (median of {repeats})")
+    index = load_index(index_dir.with_name(f"{index_dir.name}-0"))
+    timing = time_questions(index, questions)
+    _log(f"{name}: ask median {timing['ask_median_ms']:.1f} ms, bare embedding {timing['embed_median_ms']:.1f} ms")
+    return {
+        "name": name,
+        "bytes": sum(sizes),
+        "files": len(sizes),
+        "sentences": manifest["counts"]["sentences"],
+        "chunks": manifest["counts"]["chunks"],
+        "build_s": [round(t, 3) for t in times],
+        "build_median_s": round(median(times), 3),
+        "first_build_s": round(warm, 3) if warm is not None else None,
+        **timing,
+        "peak_rss_mb_after": _peak_rss_mb(),
+    }
+
+
+def time_questions(index, questions: list[str]) -> dict:
+    """ask() and the bare question embedding, interleaved question by question."""
+    from .. import embedder
+    from ..answer import ask
+    from ..config import load_retrieval_settings
+
+    settings = load_retrieval_settings()
+    for q in questions[:3]:                       # warm-up, untimed
+        embedder.embed_query(q)
+        ask(index, q, settings=settings)
+    asks, embeds = [], []
+    for q in questions:
+        started = time.perf_counter()
+        embedder.embed_query(q)
+        embeds.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        ask(index, q, settings=settings)
+        asks.append((time.perf_counter() - started) * 1000)
+    ask_median, embed_median = median(asks), median(embeds)
+    return {
+        "ask_median_ms": round(ask_median, 2),
+        "ask_p95_ms": round(percentile(asks, 95), 2),
+        "embed_median_ms": round(embed_median, 2),
+        "embed_p95_ms": round(percentile(embeds, 95), 2),
+        "ask_over_embed": round(ask_median / embed_median, 3) if embed_median else None,
+    }
+
+
+def candidate_texts() -> list[Path]:
+    """Plain-text files on this machine, in a stable order."""
+    found = []
+    for root in TEXT_ROOTS:
+        if not root.is_dir():
+            continue
+        if root.name == "common-licenses":
+            found += sorted(p for p in root.iterdir() if p.is_file())
+            continue
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames.sort()
+            for name in sorted(filenames):
+                if name in TEXT_NAMES or (root.name == "doc" and name.endswith(".txt")):
+                    found.append(Path(dirpath) / name)
+    return found
+
+
+def assemble_corpus(folder: Path, target_bytes: int, include: list[Path] = (), candidates=None) -> dict:
+    """Copy `include`, then distinct UTF-8 texts (default: the machine's), into `folder` until about `target_bytes`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    seen: set[str] = set()
+    total, files = 0, 0
+    for path in [*include, *(candidate_texts() if candidates is None else candidates)]:
+        if total >= target_bytes:
+            break
+        try:
+            if path.is_symlink() or not path.is_file():
+                continue
+            data = path.read_bytes()
+        except OSError:
+            continue
+        if path not in include and not MIN_FILE_BYTES <= len(data) <= MAX_FILE_BYTES:
+            continue
+        digest = hashlib.sha256(data).hexdigest()
+        if digest in seen or b"\x00" in data:
+            continue
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        seen.add(digest)
+        files += 1
+        (folder / f"{files:05d}-{path.parent.name}-{path.stem}.txt"[:120]).write_bytes(data)
+        total += len(data)
+    return {"files": files, "bytes": total, "target_bytes": target_bytes}
+
+
+def _peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def _machine() -> dict:
+    try:
+        import torch
+        threads = torch.get_num_threads()
+    except Exception:  # torch is a dependency; this is only a description
+        threads = None
+    return {"cpus": os.cpu_count(), "torch_threads": threads, "python": platform.python_version(),
+            "platform": platform.platform(), "load_average_at_start": _load()}
+
+
+def _load() -> list[float] | None:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return None
+
+
+def _targets(result: dict) -> list[dict]:
+    article = result["corpora"][0]
+    out = [{"label": "article index build once the model is loaded", "target": "< 1 s",
+            "value": f"{article['build_median_s']:.2f} s", "pass": article["build_median_s"] < 1.0}]
+    for c in result["corpora"]:
+        ratio = c["ask_over_embed"]
+        out.append({"label": f"median ask / bare embedding ({c['name']})", "target": "<= 1.3",
+                    "value": f"{ratio:.2f}" if ratio else "–", "pass": ratio is not None and ratio <= 1.3})
+    return out
+
+
+def render_markdown(result: dict) -> str:
+    m = result["model_load"]
+    corpora = result["corpora"]
+    lines = [
+        "# Benchmark",
+        "",
+        f"Generated {result['generated_at']} by `qa bench` on {result['machine']['cpus']} CPUs "
+        f"(torch threads {result['machine']['torch_threads']}, Python {result['machine']['python']}). "
+        f"{result['questions']} questions from the article's Q&A set, asked on each index; each question's full "
+        "ask() and its bare embedding are timed back to back. Wall-clock times; the 1/5/15-minute load "
+        f"averages were {result['machine']['load_average_at_start']} at the start and "
+        f"{result['machine']['load_average_at_end']} at the end (above {result['machine']['cpus']} means other "
+        "work was competing for the CPUs).",
+        "",
+    ]
+    if "error" in m:
+        lines += [f"Model load: failed to measure ({m['error']}).", ""]
+    else:
+        lines += [f"Model load in a fresh process: **{m['total_s']:.2f} s** (import of sentence-transformers/torch "
+                  f"{m['import_s']:.2f} s, model {m['load_s']:.2f} s; first query {m['first_query_s'] * 1000:.0f} ms "
+                  "more).", ""]
+    lines += [
+        "| | " + " | ".join(c["name"] for c in corpora) + " |",
+        "|---|" + "---:|" * len(corpora),
+        _row("size", corpora, lambda c: f"{c['bytes'] / 1000:,.0f} KB in {c['files']} file(s)"),
+        _row("sentences / chunks", corpora, lambda c: f"{c['sentences']:,} / {c['chunks']:,}"),
+        _row("index build (model loaded)", corpora,
+             lambda c: f"{c['build_median_s']:.2f} s" + (f" (median of {len(c['build_s'])})"
+                                                          if len(c["build_s"]) > 1 else "")),
+        _row("ask, median / p95", corpora, lambda c: f"{c['ask_median_ms']:.1f} / {c['ask_p95_ms']:.1f} ms"),
+        _row("bare question embedding, median / p95", corpora,
+             lambda c: f"{c['embed_median_ms']:.1f} / {c['embed_p95_ms']:.1f} ms"),
+        _row("ask / bare embedding (medians)", corpora, lambda c: f"{c['ask_over_embed']:.2f}×"),
+        _row("peak RSS after this corpus", corpora, lambda c: f"{c['peak_rss_mb_after']:,.0f} MB"),
+        "",
+        f"Peak memory (RSS) of the whole run: **{result['peak_rss_mb']:,.0f} MB**.",
+        "",
+        "Product targets:",
+        "",
+        "| target | goal | measured | |",
+        "|---|---|---:|---|",
+    ]
+    for t in result["targets"]:
+        lines.append(f"| {t['label']} | {t['target']} | {t['value']} | {'pass' if t['pass'] else '**miss**'} |")
+    if len(corpora) == 1:
+        lines += ["", "The 100× corpus was skipped (`--quick`)."]
+    if corpora[0].get("first_build_s") is not None:
+        lines += ["", f"The article's first build in this process (tokenizer and spaCy warm-up, untimed above) "
+                      f"took {corpora[0]['first_build_s']:.2f} s."]
+    for c in corpora[1:]:
+        lines += ["", f"The {c['name']} corpus: {c['corpus']['files']} distinct UTF-8 texts from "
+                      "/usr/share/common-licenses, /usr/share/doc (README, copyright, *.txt) and package "
+                      "LICENSE/README files, plus the article."]
+    return "\n".join(lines) + "\n"
+
+
+def _row(label: str, corpora: list[dict], cell) -> str:
+    return f"| {label} | " + " | ".join(cell(c) for c in corpora) + " |"
+
+
+def summary(result: dict) -> str:
+    m = result["model_load"]
+    lines = [f"model load {m.get('total_s', float('nan')):.2f} s; peak RSS {result['peak_rss_mb']:.0f} MB"]
+    for c in result["corpora"]:
+        lines.append(f"{c['name']:>8}: {c['bytes'] / 1000:,.0f} KB, build {c['build_median_s']:.2f} s, ask median "
+                     f"{c['ask_median_ms']:.1f} ms (p95 {c['ask_p95_ms']:.1f}), embed {c['embed_median_ms']:.1f} ms, "
+                     f"ratio {c['ask_over_embed']:.2f}")
+    return "\n".join(lines)
+
+
+def _log(message: str) -> None:
+    print(f"qa bench: {message}", file=sys.stderr)

@@ -1,0 +1,189 @@
+"""The evaluation report: Markdown for people, JSON for tools, a PNG plot; and the product targets."""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+from .failures import CAUSES
+from .plot import plot_curves
+
+# metric, label, direction, target (the product's quality targets for the test split and the second document)
+TARGETS = [
+    {"metric": "hit@1", "label": "evidence hit@1", "op": ">=", "target": 0.95},
+    {"metric": "f1", "label": "short-answer F1", "op": ">=", "target": 0.75},
+    {"metric": "contains_gold", "label": "answer-or-citation contains gold", "op": ">=", "target": 0.97},
+    {"metric": "abstention_unanswerable", "label": "abstention on unanswerable", "op": ">=", "target": 0.90},
+    {"metric": "false_abstention", "label": "false abstention on answerable", "op": "<=", "target": 0.03},
+    {"metric": "exact_offsets", "label": "citation offsets exact", "op": ">=", "target": 1.00},
+]
+COLUMNS = [
+    ("hit@1", "hit@1"), ("hit@3", "hit@3"), ("recall@5", "R@5"), ("mrr", "MRR"), ("em", "EM"), ("f1", "F1"),
+    ("contains_gold", "ans/cit ⊇ gold"), ("abstention_unanswerable", "abst. unans."),
+    ("false_abstention", "false abst."), ("exact_offsets", "exact offsets"), ("answer_verbatim", "answer verbatim"),
+    ("accuracy", "handled right"),
+    ("latency_median_ms", "median ms"), ("latency_p95_ms", "p95 ms"),
+]
+
+
+def check_targets(metrics: dict) -> list[dict]:
+    out = []
+    for t in TARGETS:
+        value = metrics.get(t["metric"])
+        ok = None if value is None else (value >= t["target"] - 1e-9 if t["op"] == ">=" else value <= t["target"] + 1e-9)
+        out.append({**t, "value": value, "pass": ok})
+    return out
+
+
+def write_report(data: dict, out: Path) -> None:
+    (out / "report.json").write_text(_json(data) + "\n", encoding="utf-8")
+    (out / "report.md").write_text(render_markdown(data), encoding="utf-8")
+    plot_curves({name: s["curve"] for name, s in data["splits"].items()},
+                {name: s["at_threshold"] for name, s in data["splits"].items()},
+                data["threshold"], out / "report.png")
+
+
+def _json(data: dict) -> str:
+    """Indented, except that each per-question record stays on one line (smaller, still diffable)."""
+    rows: dict[str, dict] = {}
+
+    def stub(row: dict) -> str:
+        key = f"@row-{len(rows)}@"
+        rows[key] = row
+        return key
+
+    shallow = {**data, "splits": {
+        name: {**split, "per_question": {config: [stub(r) for r in records]
+                                         for config, records in split.get("per_question", {}).items()}}
+        for name, split in data["splits"].items()}}
+    text = json.dumps(shallow, indent=1, ensure_ascii=False)
+    for key, row in rows.items():
+        text = text.replace(f'"{key}"', json.dumps(row, ensure_ascii=False), 1)
+    return text
+
+
+def render_markdown(data: dict) -> str:
+    settings = data["settings"]
+    weights = settings["extra"].get("confidence_weights")
+    lines = [
+        "# Evaluation report",
+        "",
+        f"Generated {data['generated_at']} by `qa eval` in {data['seconds']} s. "
+        f"Abstention threshold **{data['threshold']:.4f}** "
+        + ("(chosen just now from the dev split)" if data["calibrated_now"] else "(the current calibration)")
+        + (f"; confidence weights {_weights(weights)}." if weights else "; default confidence weights."),
+        "",
+        "Configurations:",
+        "",
+    ]
+    lines += [f"- **{name}**: {text}" for name, text in data["configurations"].items()]
+    lines += [
+        "",
+        "Retrieval metrics (hit@k, R@5, MRR) are over answerable questions whose evidence was found; a sentence or "
+        "chunk counts when its span overlaps the evidence phrase. EM, F1 and \"ans/cit ⊇ gold\" are over answerable "
+        "questions at the threshold (an abstention scores 0, as in SQuAD v2). \"Exact offsets\" is the share of "
+        "citations (from the run at threshold 0) whose file text between start and end is the cited text, "
+        "whitespace aside; \"answer verbatim\" is the same check on the short answer's own offsets. \"Handled "
+        "right\" is the share of all questions answered right (gold answer in the answer or its citations, and the "
+        "top sentence a gold one) or, if unanswerable, abstained on. Latency is question to answer, in ms, wall "
+        f"clock (load average {data.get('load_average')} when the run ended: above the CPU count, other work was "
+        "competing and latencies are inflated).",
+        "",
+    ]
+    for name, split in data["splits"].items():
+        lines += _split_section(name, split)
+    lines += _failure_sections(data)
+    lines += ["", "![accuracy against coverage](report.png)", ""]
+    return "\n".join(lines)
+
+
+def _split_section(name: str, split: dict) -> list[str]:
+    lines = [
+        f"## {name}",
+        "",
+        f"{split['rows']} questions ({split['answerable']} answerable) from `{split['dataset']}` on "
+        f"`{', '.join(split['sources'])}` (index `{split['index']}`, built {split.get('index_built_at')})."
+        + (" **Warning: the index is older than the indexing code; rebuild it.**" if split.get("index_stale") else ""),
+        "",
+        "| configuration | " + " | ".join(label for _, label in COLUMNS) + " |",
+        "|---|" + "---:|" * len(COLUMNS),
+    ]
+    for config, metrics in split["metrics"].items():
+        cells = [_fmt(metrics.get(key), key) for key, _ in COLUMNS]
+        lines.append(f"| {config} | " + " | ".join(cells) + " |")
+    if split.get("missing_evidence"):
+        lines += ["", f"Evidence not found in the document (dataset to fix): {', '.join(split['missing_evidence'])}."]
+    if split.get("targets"):
+        lines += ["", "Product targets, hybrid:", "", "| metric | target | value | |", "|---|---|---:|---|"]
+        for t in split["targets"]:
+            verdict = "n/a" if t["pass"] is None else ("pass" if t["pass"] else "**miss**")
+            lines.append(f"| {t['label']} | {t['op']} {t['target']:.2f} | {_fmt(t['value'], t['metric'])} | {verdict} |")
+    lines.append("")
+    return lines
+
+
+def _failure_sections(data: dict) -> list[str]:
+    lines = ["## Failed questions (hybrid)", ""]
+    lines += [f"- **{cause}**: {text}" for cause, text in CAUSES.items()]
+    for name, split in data["splits"].items():
+        failures = split.get("failures", [])
+        counts = Counter(f["cause"] for f in failures)
+        lines += ["", f"### {name}: {len(failures)} of {split['rows']}"
+                  + (" (" + ", ".join(f"{c} {n}" for c, n in counts.most_common()) + ")" if counts else ""), ""]
+        if not failures:
+            continue
+        lines += ["| id | cause | question | expected | returned | conf. | F1 of answer |", "|---|---|---|---|---|---:|---:|"]
+        for f in sorted(failures, key=lambda f: (list(CAUSES).index(f["cause"]), f["id"])):
+            expected = " / ".join(f["expected"]) if f["expected"] else "(abstain)"
+            returned = f["returned"] or "(empty)"
+            if f["abstained"]:
+                returned = f"(abstained; would say: {returned})"
+            if f["cause"] in ("retrieval miss", "sentence ranking", "answer outside citation", "second sentence"):
+                returned += f" — cited: {_clip(' | '.join(f['cited']), 160)}"
+            if f["cause"] == "retrieval miss":
+                returned += f" (gold chunk at rank {f['chunk_rank'] or '>50'})"
+            elif f["cause"] == "sentence ranking":
+                returned += f" (gold sentence at rank {f['sentence_rank'] or '>top chunks'})"
+            f1 = "" if f["f1"] is None else f"{f['f1']:.2f}"
+            lines.append(f"| {f['id']} | {f['cause']} | {_cell(f['question'])} | {_cell(_clip(expected, 120))} | "
+                         f"{_cell(_clip(returned, 260))} | {f['confidence']:.2f} | {f1} |")
+    return lines
+
+
+def summary(data: dict) -> str:
+    out = [f"threshold {data['threshold']:.4f}" + (" (calibrated on dev)" if data["calibrated_now"] else "")]
+    keys = ["hit@1", "f1", "contains_gold", "abstention_unanswerable", "false_abstention", "exact_offsets",
+            "latency_median_ms"]
+    out.append(f"{'split':<14} {'config':<9} " + " ".join(f"{k[:10]:>10}" for k in keys))
+    for name, split in data["splits"].items():
+        for config in ("hybrid", "baseline"):
+            m = split["metrics"].get(config)
+            if m:
+                out.append(f"{name:<14} {config:<9} " + " ".join(f"{_fmt(m.get(k), k):>10}" for k in keys))
+        if split.get("targets"):
+            missed = [t["label"] for t in split["targets"] if t["pass"] is False]
+            out.append(f"{'':<14} targets: " + ("all met" if not missed else "missed " + "; ".join(missed)))
+        if split.get("failure_counts"):
+            out.append(f"{'':<14} hybrid failures: " + ", ".join(f"{c} {n}" for c, n in split["failure_counts"].items()))
+    return "\n".join(out)
+
+
+def _fmt(value, key: str) -> str:
+    if value is None:
+        return "–"
+    if key.startswith("latency"):
+        return f"{value:.1f}"
+    return f"{value:.3f}"
+
+
+def _weights(weights: dict) -> str:
+    return ", ".join(f"{k} {v:+.2f}" for k, v in weights.items())
+
+
+def _clip(text: str, n: int) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")

@@ -1,0 +1,237 @@
+"""`qa eval`: calibrate on dev, evaluate every configuration on every split, write the report."""
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+from ..config import CALIBRATION_FILE, DEFAULT_INDEX, PROJECT_ROOT, RetrievalSettings, load_retrieval_settings
+from ..index_store import Index, load_index
+from . import report as report_mod
+from .calibrate import calibrate, write_calibration
+from .configurations import CONFIGURATIONS, DESCRIPTIONS, EngineConfiguration, make_configurations
+from .datasets import DatasetError, EvidenceLocator, Row, Span, load_dataset, read_source
+from .failures import classify
+from .scoring import aggregate, curve_point, is_right, score_row, threshold_curve
+
+EVAL_DIR = PROJECT_ROOT / "eval"
+DEV = EVAL_DIR / "article-dev.jsonl"
+TEST = EVAL_DIR / "article-test.jsonl"
+SECOND = EVAL_DIR / "second-test.jsonl"
+SECOND_SOURCE = PROJECT_ROOT / "data" / "second"
+SECOND_INDEX = EVAL_DIR / ".second-index"
+# the modules whose changes alter what an index holds
+BUILD_MODULES = ("build.py", "chunking.py", "documents.py", "entities.py", "html_text.py", "index_store.py",
+                 "keyword.py", "sentences.py", "config.py", "embedder.py", "types.py")
+
+
+@dataclass
+class Split:
+    name: str
+    dataset: Path
+    rows: list[Row]
+    index: Index
+    gold: list[list[Span]] = field(default_factory=list)
+    texts: dict[str, str] = field(default_factory=dict)
+    predictions: dict[str, list] = field(default_factory=dict)     # configuration -> one Prediction a row
+
+
+def run_evaluation(index=None, datasets=None, out=None) -> int:
+    """Evaluate and write report.md/.json/.png to `out` (default eval/); 0 unless the input is unusable."""
+    try:
+        return _run(index, datasets, out)
+    except DatasetError as exc:
+        print(f"qa: error: {exc}", file=sys.stderr)
+        return 1
+
+
+def _run(index, datasets, out) -> int:
+    started = time.perf_counter()
+    out = Path(out) if out else EVAL_DIR
+    out.mkdir(parents=True, exist_ok=True)
+    calibrating = not datasets
+    paths = [Path(p) for p in datasets] if datasets else [p for p in (DEV, TEST, SECOND) if p.exists()]
+    if not paths:
+        print("qa eval: no Q&A files found (expected eval/article-dev.jsonl ...)", file=sys.stderr)
+        return 1
+    article = load_index(Path(index) if index else DEFAULT_INDEX)
+    _log(f"index {article.folder} ({article.manifest['counts']['sentences']} sentences)")
+    if index_is_stale(article.folder):
+        _log(f"warning: {article.folder} is older than the indexing code; rebuild it with `qa build --force`")
+    settings = load_retrieval_settings()
+    configurations = make_configurations(settings)
+    splits = [_split(p, article) for p in paths]
+
+    calibration = None
+    dev = next((s for s in splits if s.dataset.resolve() == DEV.resolve()), None) if calibrating else None
+    if calibrating and dev is None:
+        _log("no dev split: using the current calibration")
+    order = ([dev] if dev else []) + [s for s in splits if s is not dev]
+    for split in order:
+        _predict(split, configurations)
+        _log(f"{split.name}: {len(split.rows)} questions x {len(configurations)} configurations")
+        if split is dev:
+            calibration, settings = _calibrate(dev, settings)
+            for c in configurations:
+                if isinstance(c, EngineConfiguration):
+                    c.settings = replace(settings, abstain_threshold=0.0)
+            _rescore(dev, settings)
+
+    result = _report_data(splits, settings, calibration, time.perf_counter() - started)
+    report_mod.write_report(result, out)
+    print(report_mod.summary(result))
+    print(f"wrote {out / 'report.md'}, {out / 'report.json'}, {out / 'report.png'} "
+          f"in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def _split(path: Path, article: Index) -> Split:
+    rows = load_dataset(path)
+    index = _index_for(rows, article)
+    sources = [d["source"] for d in index.manifest["sources"]]
+    texts = {s: read_source(s) for s in sources}
+    locator = EvidenceLocator(texts)
+    gold = [locator.gold_spans(r) for r in rows]
+    for r, g in zip(rows, gold):
+        if r.answerable and not g:
+            _log(f"warning: {path.name} {r.id}: evidence not found in {', '.join(sources)}")
+    return Split(path.stem, path, rows, index, gold, texts)
+
+
+def _index_for(rows: list[Row], article: Index) -> Index:
+    """The article index if the rows' evidence is in it; else the second document's (built on demand)."""
+    if _located_share(rows, [d["source"] for d in article.manifest["sources"]]) >= 0.5 or not SECOND_SOURCE.is_dir():
+        return article
+    from ..build import build
+    from ..documents import display_path, find_sources
+
+    files, _ = find_sources([SECOND_SOURCE])
+    if _located_share(rows, [display_path(f, PROJECT_ROOT) for f in files]) < 0.5:
+        return article
+    report = build([SECOND_SOURCE], SECOND_INDEX, force=index_is_stale(SECOND_INDEX))
+    _log(f"second document index {SECOND_INDEX} " + ("up to date" if report.unchanged else "built"))
+    return load_index(SECOND_INDEX)
+
+
+def index_is_stale(folder: Path) -> bool:
+    """The index was written before the last change to the code that builds indexes."""
+    manifest = Path(folder) / "manifest.json"
+    if not manifest.exists():
+        return False
+    package = Path(__file__).resolve().parents[1]
+    newest = max((package / name).stat().st_mtime for name in BUILD_MODULES if (package / name).exists())
+    return manifest.stat().st_mtime < newest
+
+
+def _located_share(rows: list[Row], sources: list[str]) -> float:
+    answerable = [r for r in rows if r.answerable and r.evidence]
+    if not answerable:
+        return 1.0
+    locator = EvidenceLocator.for_sources(sources)
+    return sum(bool(locator.gold_spans(r)) for r in answerable) / len(answerable)
+
+
+def _predict(split: Split, configurations: list) -> None:
+    """Every configuration on every row, interleaved so that timing noise falls on all alike."""
+    for c in configurations:
+        c.prepare(split.index)
+        split.predictions[c.name] = []
+        if split.rows:
+            c.run(split.rows[0])        # warm-up, untimed: first calls pay for lazy loading
+    for row in split.rows:
+        for c in configurations:
+            split.predictions[c.name].append(c.run(row))
+
+
+def _calibrate(dev: Split, settings: RetrievalSettings) -> tuple[dict, RetrievalSettings]:
+    preds = dev.predictions["hybrid"]
+    right = [is_right(r, g, p) for r, g, p in zip(dev.rows, dev.gold, preds)]
+    weights, choice = calibrate([p.signals for p in preds], [r.answerable for r in dev.rows], right)
+    data = write_calibration(weights, choice, dev.dataset, CALIBRATION_FILE, rows=len(dev.rows))
+    _log(f"calibrated on {dev.dataset.name}: threshold {choice.threshold:.4f}, weights {weights}")
+    return data, replace(settings, abstain_threshold=data["abstain_threshold"], extra=data["extra"])
+
+
+def _rescore(split: Split, settings: RetrievalSettings) -> None:
+    """Confidences under the new weights (the signals do not depend on them)."""
+    from ..answer import confidence
+
+    for name, preds in split.predictions.items():
+        if name in ("hybrid", "dense", "keyword"):
+            for p in preds:
+                p.confidence = confidence(p.signals, settings) if p.signals else 0.0
+
+
+def _report_data(splits: list[Split], settings: RetrievalSettings, calibration: dict | None, seconds: float) -> dict:
+    threshold = settings.abstain_threshold
+    data = {
+        "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "seconds": round(seconds, 1),
+        "load_average": _load_average(),
+        "threshold": threshold,
+        "calibrated_now": calibration is not None,
+        "settings": asdict(settings),
+        "configurations": {name: DESCRIPTIONS[name] for name in CONFIGURATIONS},
+        "targets": report_mod.TARGETS,
+        "splits": {},
+    }
+    for split in splits:
+        entry = {
+            "dataset": _shown(split.dataset),
+            "index": _shown(split.index.folder),
+            "index_build_id": split.index.build_id,
+            "index_built_at": split.index.manifest.get("built_at"),
+            "index_stale": index_is_stale(split.index.folder),
+            "sources": [d["source"] for d in split.index.manifest["sources"]],
+            "rows": len(split.rows),
+            "answerable": sum(r.answerable for r in split.rows),
+            "missing_evidence": [r.id for r, g in zip(split.rows, split.gold) if r.answerable and not g],
+            "metrics": {},
+            "per_question": {},
+        }
+        for name, preds in split.predictions.items():
+            scored = [score_row(r, g, p, threshold, split.texts) for r, g, p in zip(split.rows, split.gold, preds)]
+            entry["metrics"][name] = aggregate(scored)
+            entry["per_question"][name] = [_compact(s, p) for s, p in zip(scored, preds)]
+            if name == "hybrid":
+                entry["failures"] = [f for f in (classify(r, s, p) for r, s, p in zip(split.rows, scored, preds)) if f]
+                entry["failure_counts"] = dict(Counter(f["cause"] for f in entry["failures"]).most_common())
+        hybrid = split.predictions["hybrid"]
+        right = [is_right(r, g, p) for r, g, p in zip(split.rows, split.gold, hybrid)]
+        entry["curve"] = threshold_curve(split.rows, hybrid, split.gold)
+        entry["at_threshold"] = curve_point(split.rows, hybrid, right, threshold)
+        entry["targets"] = report_mod.check_targets(entry["metrics"]["hybrid"]) if "dev" not in split.name else None
+        data["splits"][split.name] = entry
+    return data
+
+
+def _compact(scored: dict, pred) -> dict:
+    keep = ("id", "answered", "confidence", "right", "hit1", "hit3", "rr", "em", "f1", "contains")
+    row = {k: round(scored[k], 4) if isinstance(scored[k], float) else scored[k] for k in keep if k in scored}
+    row["answer"] = pred.answer
+    row["ms"] = round(pred.seconds * 1000, 2)
+    if not all(scored["offsets_exact"]) or scored["answer_verbatim"] is False:
+        row["inexact_offsets"] = True
+    return row
+
+
+def _shown(path: Path) -> str:
+    try:
+        return Path(path).resolve().relative_to(PROJECT_ROOT).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _load_average() -> list[float] | None:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return None
+
+
+def _log(message: str) -> None:
+    print(f"qa eval: {message}", file=sys.stderr)

@@ -1,0 +1,33 @@
+"""The benchmark's corpus assembly, and one quick run (no timed assertions)."""
+import json
+
+import pytest
+
+from qa.evaluation.bench import assemble_corpus
+
+
+def test_assemble_corpus_copies_distinct_utf8_texts_up_to_the_target(tmp_path):
+    sources = tmp_path / "src"
+    sources.mkdir()
+    (sources / "a.txt").write_text("alpha " * 100, encoding="utf-8")
+    (sources / "b.txt").write_text("alpha " * 100, encoding="utf-8")        # duplicate content
+    (sources / "c.bin").write_bytes(b"\x00\x01" * 300)
+    (sources / "d.txt").write_bytes("caf\xe9 ".encode("latin-1") * 200)      # not UTF-8
+    (sources / "e.txt").write_text("beta " * 100, encoding="utf-8")
+    (sources / "f.txt").write_text("gamma " * 100, encoding="utf-8")
+    info = assemble_corpus(tmp_path / "out", 1000, candidates=sorted(sources.iterdir()))
+    assert info["files"] == 2 and info["bytes"] == 1100          # a and e; b repeats a; c, d are not text
+    assert sorted(p.name[6:] for p in (tmp_path / "out").iterdir()) == ["src-a.txt", "src-e.txt"]
+
+
+@pytest.mark.slow
+def test_quick_bench_writes_its_report(tmp_path):
+    from qa.evaluation.bench import run_bench
+
+    assert run_bench(out=tmp_path, quick=True) == 0
+    data = json.loads((tmp_path / "bench.json").read_text(encoding="utf-8"))
+    assert [c["name"] for c in data["corpora"]] == ["article"]
+    article = data["corpora"][0]
+    assert article["ask_median_ms"] > 0 and article["embed_median_ms"] > 0 and len(article["build_s"]) == 3
+    assert data["peak_rss_mb"] > 0
+    assert "ask / bare embedding" in (tmp_path / "bench.md").read_text(encoding="utf-8")
