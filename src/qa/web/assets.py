@@ -13,11 +13,12 @@ CSS = """
 .qa-q { white-space: pre-wrap; overflow-wrap: anywhere; }
 .qa-msg p { margin: .15rem 0 .35rem 0; }
 .qa-msg .qa-short { font-size: 1.15em; font-weight: 700; }
+.qa-msg .qa-short.qa-short-long { font-size: 1em; }
 .qa-msg.qa-abstained .qa-short { color: #9a3412; }
 .qa-msg .qa-understood, .qa-msg .qa-closest { color: var(--body-text-color-subdued); font-size: .92em; }
 .qa-msg ol.qa-cites { list-style: none; padding-left: 0; margin: .3rem 0; }
 .qa-msg ol.qa-cites li { margin: .3rem 0; line-height: 1.45; }
-.qa-msg .qa-loc { color: var(--body-text-color-subdued); font-size: .85em; white-space: nowrap; }
+.qa-msg .qa-loc { color: var(--body-text-color-subdued); font-size: .85em; overflow-wrap: anywhere; }
 .qa-msg .qa-conf { font-size: .9em; color: var(--body-text-color-subdued); }
 .qa-msg .qa-conf-high strong { color: #15803d; }
 .qa-msg .qa-conf-medium strong { color: #b45309; }
@@ -27,10 +28,14 @@ a.qa-cite { font-weight: 700; text-decoration: none; cursor: pointer; padding: 0
 a.qa-cite:hover { text-decoration: underline; }
 mark { background: #fde047; color: inherit; padding: 0 .1em; border-radius: 2px; }
 
-#qa-sources { height: 100%; }
-.qa-panel { height: 620px; overflow-y: auto; padding: .25rem .75rem .75rem .25rem;
-            border: 1px solid var(--border-color-primary); border-radius: var(--radius-lg);
-            background: var(--background-fill-primary); }
+#qa-sources .html-container { padding: 0 !important; }
+.qa-panel-wrap { height: 638px; display: flex; flex-direction: column;
+                 border: 1px solid var(--border-color-primary); border-radius: var(--radius-lg);
+                 background: var(--background-fill-primary); }
+.qa-panel-title { padding: .55rem .9rem; border-bottom: 1px solid var(--border-color-primary);
+                  font-size: .92em; color: var(--body-text-color-subdued); }
+.qa-panel-title strong { color: var(--body-text-color); }
+.qa-panel { flex: 1; min-height: 0; overflow-y: auto; padding: .25rem .75rem .75rem .4rem; }
 .qa-panel .qa-empty { color: var(--body-text-color-subdued); padding: 1rem; }
 .qa-turn { margin: .5rem 0; border-bottom: 1px solid var(--border-color-primary); padding: 0 .5rem .5rem .5rem; }
 .qa-turn summary { cursor: pointer; font-weight: 600; padding: .3rem 0; overflow-wrap: anywhere; }

@@ -57,7 +57,7 @@ def build_chat(service: QAService) -> gr.Blocks:
                                           placeholder="Ask a question about the document…",
                                           autofocus=True, scale=8)
                     ask_button = gr.Button("Ask", variant="primary", elem_id="qa-ask", scale=0, min_width=80)
-                    clear_button = gr.Button("New chat", elem_id="qa-clear", scale=0, min_width=110)
+                    clear_button = gr.Button("New chat", elem_id="qa-clear", scale=0, min_width=130)
                 examples = example_questions(summary)
                 if examples:
                     gr.Markdown("**Try:**", elem_id="qa-try")
@@ -67,7 +67,6 @@ def build_chat(service: QAService) -> gr.Blocks:
                 else:
                     example_buttons = []
             with gr.Column(scale=2, min_width=320):
-                gr.Markdown("**Source** — the passage around the cited sentences", elem_id="qa-source-title")
                 sources = gr.HTML(source_panel_html([]), elem_id="qa-sources", js_on_load=PANEL_JS)
 
         def respond(message, chat, conv, answered):
@@ -92,8 +91,9 @@ def build_chat(service: QAService) -> gr.Blocks:
                 return
             turn = answered[-1]["turn"] + 1 if answered else 1
             chat.append({"role": "assistant", "content": answer_html(answer, turn)})
-            conv = list(conv or []) + [{"role": "user", "content": text},
-                                       {"role": "assistant", "content": answer["answer"] or DOES_NOT_SAY}]
+            conv = (list(conv or []) + [{"role": "user", "content": text},
+                                        {"role": "assistant", "content": answer["answer"] or DOES_NOT_SAY}])
+            conv = conv[-2 * MAX_PANEL_TURNS:]
             answered = (list(answered or []) + [{"turn": turn, "question": text, "answer": answer}])
             answered = answered[-MAX_PANEL_TURNS:]
             yield chat, "", conv, answered, source_panel_html(answered)

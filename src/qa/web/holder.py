@@ -60,7 +60,7 @@ class IndexHolder:
             st = os.stat(self.folder / MANIFEST)
         except OSError:
             return None
-        return (st.st_ino, st.st_dev, st.st_mtime_ns, st.st_size)
+        return (st.st_ino, st.st_dev, st.st_mtime_ns, st.st_ctime_ns, st.st_size)
 
 
 def manifest_summary(index: Index) -> dict:

@@ -31,7 +31,7 @@ def answer_html(answer: dict, turn: int) -> str:
     if answer["abstained"]:
         return abstention_html(answer, turn)
     parts = [f'<div class="qa-msg" data-turn="{turn}">',
-             f'<p class="qa-short">{esc(answer["answer"])}</p>']
+             f'<p class="qa-short{" qa-short-long" if len(answer["answer"]) > 80 else ""}">{esc(answer["answer"])}</p>']
     if answer.get("resolved_question"):
         parts.append(f'<p class="qa-understood">Understood as: “{esc(answer["resolved_question"])}”</p>')
     parts.append('<ol class="qa-cites">')
@@ -127,12 +127,15 @@ def short_name(source: str) -> str:
 
 def source_panel_html(turns: list[dict]) -> str:
     """All answered turns, newest first and open; each shows its cited sentences in context."""
+    title = ('<div class="qa-panel-title"><strong>Sources</strong> — cited sentences '
+             '<span class="qa-hl">highlighted</span>, the answer <mark>marked</mark></div>')
     if not turns:
-        return ('<div class="qa-panel"><p class="qa-empty">Ask a question: the passage that answers it '
-                'appears here, with the cited sentences highlighted.</p></div>')
-    sections = [turn_html(t["turn"], t["question"], t["answer"], latest=(i == 0))
-                for i, t in enumerate(reversed(turns))]
-    return f'<div class="qa-panel">{"".join(sections)}</div>'
+        body = ('<p class="qa-empty">Ask a question: the passage that answers it appears here. '
+                'Click a citation such as [1] in an answer to bring its sentence into view.</p>')
+    else:
+        body = "".join(turn_html(t["turn"], t["question"], t["answer"], latest=(i == 0))
+                       for i, t in enumerate(reversed(turns)))
+    return f'<div class="qa-panel-wrap">{title}<div class="qa-panel">{body}</div></div>'
 
 
 def turn_html(turn: int, question: str, answer: dict, latest: bool) -> str:

@@ -2,24 +2,15 @@
 from __future__ import annotations
 
 import logging
-import os
+import socket
 import sys
 import time
 from pathlib import Path
 
-# Before gradio is imported: no version check, telemetry or model-hub look-up (offline machines).
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-for _var in ("NO_PROXY", "no_proxy"):
-    _hosts = [h for h in os.environ.get(_var, "").split(",") if h]
-    os.environ[_var] = ",".join(dict.fromkeys(_hosts + ["127.0.0.1", "localhost"]))
+from fastapi import FastAPI
 
-from fastapi import FastAPI  # noqa: E402
-
-from .api import api_router, install_error_handlers  # noqa: E402
-from .service import QAService  # noqa: E402
+from .api import api_router, install_error_handlers
+from .service import QAService
 
 log = logging.getLogger("qa.web")
 DEFAULT_HOST = "127.0.0.1"
@@ -49,17 +40,29 @@ def create_app(index_dir: Path | str, host: str = DEFAULT_HOST, port: int = DEFA
     demo.queue(default_concurrency_limit=service.concurrency, max_size=64)
     return gr.mount_gradio_app(
         app, demo, path="/", server_name=host, server_port=port, ssr_mode=False, mcp_server=False,
-        footer_links=["api", "settings"], run_history=False, show_error=False,
+        footer_links=["settings"], run_history=False, show_error=False,
         theme=theme(), css=CSS, js=JS,
     )
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Fail at once, with one line, when the address is taken (rather than after loading the model)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            raise SystemExit(f"qa: error: cannot listen on {host}:{port} ({exc.strerror}); "
+                             "choose another port with --port") from None
 
 
 def theme():
     """Gradio's default theme with IBM Plex Sans, whose font files ship inside gradio (no outside request)."""
     import gradio as gr
 
-    font = gr.themes.LocalFont("IBM Plex Sans", weights=(400, 600, 700))
-    mono = gr.themes.LocalFont("IBM Plex Mono", weights=(400, 600))
+    font = gr.themes.LocalFont("IBM Plex Sans", weights=(400, 700))   # its SemiBold file is a subset
+    mono = gr.themes.LocalFont("IBM Plex Mono", weights=(400, 700))
     return gr.themes.Default(primary_hue="blue", font=[font, "ui-sans-serif", "system-ui", "sans-serif"],
                              font_mono=[mono, "ui-monospace", "monospace"])
 
@@ -68,6 +71,7 @@ def serve(index_dir: Path | str, host: str = DEFAULT_HOST, port: int = DEFAULT_P
     """Start the chat and the API with uvicorn; blocks until interrupted."""
     import uvicorn
 
+    check_port_free(host, port)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(name)s: %(message)s")
     log.setLevel(logging.INFO)
     started = time.perf_counter()
