@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import math
+import re
+
+import numpy as np
 
 from . import embedder
 from .config import RetrievalSettings, load_retrieval_settings
@@ -47,7 +50,7 @@ def ask(index: Index, question: str, history=None, settings: RetrievalSettings |
     question = validate_question(question)
     resolved = resolve(question, history)
     info = analyse(question)
-    qterms = question_terms(resolved)
+    info.terms = qterms = question_terms(resolved)
     qvec = embedder.embed_query(resolved)
     chunks = rank_chunks(index, qvec, qterms, settings, mode)
     sentences = rank_sentences(index, qvec, qterms, chunks, settings, mode, ANSWER_LABELS.get(info.qtype, ()))
@@ -59,7 +62,7 @@ def ask(index: Index, question: str, history=None, settings: RetrievalSettings |
     best = index.sentences[sentences[0].id]
     span = extract_span(info, best.text, best.entities,
                         {t: index.keyword_sentences.idf(t) for t in info.terms})
-    result.signals = confidence_signals(index, info, qterms, sentences, span is not None)
+    result.signals = confidence_signals(index, info, qterms, sentences, qvec, span is not None)
     result.confidence = confidence(result.signals, settings)
     if result.confidence < settings.abstain_threshold:
         return result
@@ -72,34 +75,36 @@ def ask(index: Index, question: str, history=None, settings: RetrievalSettings |
     return result
 
 
+_NAME = re.compile(r"(?<!^)\b(?:[A-Z][\w’'\-]*|\d[\d.,]*)")
+
+
 def confidence_signals(index: Index, info: QuestionInfo, qterms: list[str], ranked: list[Scored],
-                       typed_span: bool) -> dict[str, float]:
+                       qvec: np.ndarray, typed_span: bool) -> dict[str, float]:
     """Evidence that the best sentence answers.
 
     dense: its similarity to the question; coverage: the IDF-weighted share of the question's terms
-    found in it or its neighbours; missing: how specific the most specific question term is that the
-    document knows but this passage lacks ("signed with China" when the passage names no China);
-    type: whether a span of the wanted type was found; margin: its lead over the runner-up.
+    found in it; missing: how specific the most specific question term is that the document knows but
+    this sentence lacks ("signed with China" when it names no China); names: the share of the
+    question's names and numbers it lacks; type: whether a span of the wanted type was found;
+    margin: its lead over the runner-up.
     """
     best = ranked[0]
     sentence = index.sentences[best.id]
-    around = [sentence.text]
-    for j in (best.id - 1, best.id + 1):
-        if 0 <= j < len(index.sentences) and index.sentences[j].source == sentence.source:
-            around.append(index.sentences[j].text)
-    present = set(terms(" ".join(around)))
+    present = set(terms(sentence.text))
     unique = list(dict.fromkeys(qterms))
     kw = index.keyword_sentences
     weights = [kw.idf(t) for t in unique]
     total = sum(weights)
     coverage = sum(w for t, w in zip(unique, weights) if t in present) / total if total else 0.0
-    top_idf = kw.idf_unseen()
     missing = max((w for t, w in zip(unique, weights) if t not in present and kw.knows(t)), default=0.0)
+    names = {t for word in _NAME.findall(info.text) for t in terms(word)}
+    names_missing = len(names - present) / len(names) if names else 0.0
     expects_type = info.qtype not in ("other", "noun", "manner", "action")
     type_fit = (1.0 if typed_span else 0.0) if expects_type else 0.5
     margin = best.score - ranked[1].score if len(ranked) > 1 else best.score
-    return {"dense": best.dense, "coverage": coverage, "missing": missing / top_idf, "type": type_fit,
-            "margin": margin}
+    dense = float(index.sentence_vectors[best.id] @ qvec)
+    return {"dense": dense, "coverage": coverage, "missing": missing / kw.idf_unseen(),
+            "names": names_missing, "type": type_fit, "margin": margin}
 
 
 DEFAULT_WEIGHTS = {"bias": -6.0, "dense": 6.0, "coverage": 4.0, "type": 1.0}

@@ -6,7 +6,7 @@ import re
 _CONTINUATION = re.compile(r"^\s*(and|also|what about|how about|then|so)\b", re.IGNORECASE)
 _PERSONAL = re.compile(r"\b(he|she|him|her|his|hers|they|them|their|theirs)\b", re.IGNORECASE)
 _DEICTIC = re.compile(r"\b(it|its|there|that|this|those|these|then)\b", re.IGNORECASE)
-_NAMES = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*")
+_NAMES = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-Z][\w’'\-]*(?:\s+(?:of\s+)?[A-Z][\w’'\-]*)*|\b\d{4}\b")
 
 
 def message_text(content) -> str:
@@ -38,7 +38,12 @@ def is_follow_up(question: str) -> bool:
 
 
 def resolve(question: str, history) -> str:
-    """The question with the earlier question(s) it depends on prepended."""
+    """The question with the names of the earlier question(s) it leans on appended.
+
+    Only the names travel ("he" -> "Bilawal Bhutto Zardari"), not the whole earlier question, so
+    retrieval is not pulled back to the sentence that answered it; an earlier question without
+    names is carried whole.
+    """
     if not is_follow_up(question):
         return question
     context = []
@@ -46,4 +51,13 @@ def resolve(question: str, history) -> str:
         context.insert(0, turn)
         if not is_follow_up(turn):
             break
-    return " ".join(context + [question]) if context else question
+    if not context:
+        return question
+    names = list(dict.fromkeys(n for turn in context for n in _NAMES.findall(turn) if n not in question))
+    if not names:
+        return " ".join(context + [question])
+    if _PERSONAL.search(question) and not _DEICTIC.search(question):
+        names = names[:1]       # "he", "they": the one the earlier question was about, usually named first
+    elif re.search(r"\bthere\b", question, re.IGNORECASE) and not _PERSONAL.search(question):
+        names = names[-1:]      # "there": the place, usually named last
+    return f"{question} {' '.join(names)}"

@@ -22,7 +22,7 @@ _FOCUS_TYPES = {
 # spaCy entity labels that can answer each question type, best first
 ANSWER_LABELS = {
     "date": ("DATE", "TIME"),
-    "person": ("PERSON", "ORG", "NORP"),
+    "person": ("PERSON", "ORG", "NORP", "GPE"),
     "organisation": ("ORG", "NORP"),
     "place": ("GPE", "LOC", "FAC", "NORP"),
     "amount": ("MONEY", "PERCENT", "QUANTITY", "CARDINAL", "DATE"),
@@ -39,7 +39,8 @@ _AUX = {"is", "was", "are", "were", "did", "does", "do", "has", "have", "had", "
 @dataclass
 class QuestionInfo:
     text: str
-    qtype: str          # date, person, organisation, place, amount, expansion, noun, reason, manner, action, other
+    qtype: str          # date, person, organisation, place, amount, expansion, acronym, noun, reason, manner,
+    #                     action, other
     focus: str | None   # the acronym for "stand for", the noun for "which <noun>"
     terms: list[str]
 
@@ -58,11 +59,15 @@ def question_terms(text: str) -> list[str]:
 
 def _classify(q: str, low: str) -> tuple[str, str | None]:
     acronym = re.search(r"\b([A-Z][A-Z&]{1,9})s?\b", q)
-    if re.search(r"\b(stand|stands) for\b|\babbreviat|\bacronym\b|\bshort for\b|\bfull (form|name)\b|\bexpan(d|sion)\b",
+    if re.search(r"\b(stand|stands) for\b|\babbreviat|\bacronym\b|\bshort (for|form)\b|\bfull (form|name)\b|\bexpan(d|sion)\b",
                  low):
-        return "expansion", acronym.group(1) if acronym else None
-    if re.search(r"\bhow (much|many)\b|\bwhat (amount|sum|percentage|number)\b|\bhow large\b|\bhow big\b", low):
-        return "amount", None
+        if acronym:
+            return "expansion", acronym.group(1)
+        return "acronym", None          # "which acronym / short form stands for ...": the reverse
+    many = re.search(r"\bhow (much|many)\s+([a-z\-]+)?", low)
+    if many or re.search(r"\bwhat (amount|sum|percentage|number)\b|\bhow large\b|\bhow big\b", low):
+        noun = many.group(2) if many and many.group(2) and many.group(2) not in _AUX else None
+        return "amount", noun
     if re.search(r"\bhow long\b", low):
         return "date", None
     if re.search(r"^(when|since when|until when)\b|\b(in|on|by|since|from|until) when\b|\bwhen (did|was|were|is|has|had|do|does|will)\b", low):

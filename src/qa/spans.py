@@ -27,6 +27,8 @@ def extract_span(info: QuestionInfo, text: str, entities: list,
         qterms.discard(stem(info.focus))
     if info.qtype == "expansion":
         return _expansion(text, info.focus)
+    if info.qtype == "acronym":
+        return _acronym(text, qterms)
     if info.qtype in ANSWER_LABELS:
         span = _typed_entity(info, text, entities, qterms, weights)
         if span or info.qtype not in ("organisation", "person"):
@@ -145,6 +147,15 @@ def _expansion(text: str, acronym: str | None):
     if match:
         return _trim(text, match.start(1), match.end(1))
     return None
+
+
+def _acronym(text: str, qterms: set[str]):
+    """The short form in brackets after the words the question names ("... Corridor (EWEC)")."""
+    found = [(m.start(1), m.end(1)) for m in re.finditer(r"\(\s*([A-Z][A-Z&\-]{1,9})\s*\)", text)]
+    if not found:
+        return None
+    anchors = _anchor_positions(text, qterms, {})
+    return _nearest(found, anchors, text)
 
 
 def _cue_clause(text: str, cues: tuple[str, ...], qterms: set[str]):

@@ -50,9 +50,25 @@ def fit_logistic(features: np.ndarray, labels: np.ndarray, l2: float = L2, itera
     return beta
 
 
+# The direction each signal may push the confidence. A small dev set can fit a signal backwards
+# (coverage came out negative once, and off-topic questions then scored high); such a signal is
+# dropped and the rest refitted.
+EXPECTED_SIGN = {"dense": 1, "coverage": 1, "margin": 1, "type": 1, "missing": -1, "names": -1}
+
+
 def fit_weights(signals: list[dict], labels: list[bool], l2: float = L2) -> dict[str, float]:
-    """Confidence weights in the form ask() reads: {"bias": b, signal: w, ...}."""
+    """Confidence weights in the form ask() reads: {"bias": b, signal: w, ...}, each signal's weight
+    of its expected sign or zero."""
     names = sorted({k for s in signals for k in s})
+    while True:
+        weights = _fit(signals, labels, names, l2)
+        wrong = [k for k in names if weights[k] * EXPECTED_SIGN.get(k, 0) < 0]
+        if not wrong:
+            return {**weights, **{k: 0.0 for k in sorted({k for s in signals for k in s}) if k not in names}}
+        names = [k for k in names if k not in wrong]
+
+
+def _fit(signals: list[dict], labels: list[bool], names: list[str], l2: float) -> dict[str, float]:
     x = np.array([[float(s.get(k, 0.0)) for k in names] for s in signals]).reshape(len(signals), len(names))
     centre = x.mean(axis=0) if len(x) else np.zeros(len(names))
     scale = x.std(axis=0) if len(x) else np.ones(len(names))
