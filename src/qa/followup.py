@@ -57,7 +57,9 @@ def resolve(question: str, history) -> str:
     if not names:
         return " ".join(context + [question])
     if _PERSONAL.search(question) and not _DEICTIC.search(question):
-        names = names[:1]       # "he", "they": the one the earlier question was about, usually named first
+        # "he", "they": the one the earlier question was about, usually named first ("Pakistan's" in
+        # "Pakistan's foreign minister" only qualifies the one meant)
+        names = [n for n in names if not n.endswith(("’s", "'s"))][:1] or names[:1]
     elif re.search(r"\bthere\b", question, re.IGNORECASE) and not _PERSONAL.search(question):
         names = names[-1:]      # "there": the place, usually named last
     return f"{question} {' '.join(names)}"
