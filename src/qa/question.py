@@ -22,7 +22,7 @@ _FOCUS_TYPES = {
 # spaCy entity labels that can answer each question type, best first
 ANSWER_LABELS = {
     "date": ("DATE", "TIME"),
-    "person": ("PERSON", "ORG", "NORP", "GPE"),
+    "person": ("PERSON", "ORG", "NORP"),
     "organisation": ("ORG", "NORP"),
     "place": ("GPE", "LOC", "FAC", "NORP"),
     "amount": ("MONEY", "PERCENT", "QUANTITY", "CARDINAL", "DATE"),

@@ -87,9 +87,13 @@ def _nearest(candidates: list[tuple[int, int]], anchors: list[tuple[int, float]]
     return max(candidates, key=closeness)
 
 
+# a "who" question may also be answered by a country ("who did Pakistan sign it with?"), last
+_LAST_RESORT = {"person": ("GPE",)}
+
+
 def _typed_entity(info, text, entities, qterms, weights):
     anchors = _anchor_positions(text, qterms, weights)
-    for label in ANSWER_LABELS[info.qtype]:
+    for label in ANSWER_LABELS[info.qtype] + _LAST_RESORT.get(info.qtype, ()):
         found = [(s, e) for lab, s, e in entities
                  if lab == label and _overlaps_question(text[s:e], qterms) < 0.5]
         if found:
@@ -97,7 +101,7 @@ def _typed_entity(info, text, entities, qterms, weights):
     return None
 
 
-_ATTACH = re.compile(r"\s+(of|on|in|for|with|between|from|to|and|against)\s+$")
+_ATTACH = re.compile(r"\s+(?:\w+ing\s+)?(of|on|in|for|with|between|from|to|and|against)\s+")
 
 
 def _extended_phrases(text: str, entities: list) -> list[tuple[int, int]]:
@@ -109,7 +113,7 @@ def _extended_phrases(text: str, entities: list) -> list[tuple[int, int]]:
         for s2, e2 in nps[i + 1:]:
             if s2 < end:
                 continue
-            if not _ATTACH.match(" " + text[end:s2] + " ") and not _ATTACH.search(text[end:s2] + " "):
+            if not _ATTACH.fullmatch(" " + text[end:s2] + " "):
                 break
             end = e2
             out.append((s, end))
@@ -142,7 +146,16 @@ def _expansion(text: str, acronym: str | None):
             if len(letters) >= need:
                 break
         if taken and letters.endswith(acronym.replace("&", "")[-len(letters):]):
-            return _trim(text, taken[-1].start(), taken[0].end())
+            first = len(words) - len(taken)
+            # the name may run on before the spelled-out letters ("U.S. International Development ...")
+            while first > 0 and len(taken) < need + 3 and words[first - 1].group(0)[:1].isupper() and \
+                    text[words[first - 1].end():words[first].start()].strip(". ") == "":
+                first -= 1
+                taken.append(words[first])
+            start = taken[-1].start()
+            if start >= 2 and text[start - 2:start] in ("U.", "S."):     # dotted initials before the name
+                start = max(text.rfind(" ", 0, start) + 1, 0)
+            return _trim(text, start, taken[0].end())
     match = re.search(re.escape(acronym) + r"\s*\(([^)]+)\)", text)
     if match:
         return _trim(text, match.start(1), match.end(1))
@@ -211,7 +224,7 @@ def _content_words(segment: str) -> int:
     return sum(1 for w in _WORD.findall(segment.lower()) if w not in STOPWORDS)
 
 
-_LEAD = re.compile(r"^(?:[\s,;:“”\"'‘’(]|(?:the|a|an|and|that|which|who|is|was|were|are)\s)+", re.IGNORECASE)
+_LEAD = re.compile(r"^(?:[\s,;:“”\"'‘’(]|(?:the|a|an|and|that|which|who|is|was|were|are|however|also|with)\s)+", re.IGNORECASE)
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int] | None:
