@@ -97,8 +97,24 @@ def _typed_entity(info, text, entities, qterms, weights):
         found = [(s, e) for lab, s, e in entities
                  if lab == label and _overlaps_question(text[s:e], qterms) < 0.5]
         if found:
-            return _trim(text, *_nearest(found, anchors, text))
+            return _trim(text, *_coordinated(_nearest(found, anchors, text), found, text))
     return None
+
+
+_COORDINATION = re.compile(r"\s*(?:,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+)")
+
+
+def _coordinated(span: tuple[int, int], same_kind: list[tuple[int, int]], text: str) -> tuple[int, int]:
+    """Extend a span over a list of its kind ("SEATO and CENTO", "India, Pakistan and Afghanistan")."""
+    start, end = span
+    others = sorted(same_kind)
+    for s, e in others:                       # rightwards
+        if s >= end and _COORDINATION.fullmatch(text[end:s]):
+            end = e
+    for s, e in reversed(others):             # leftwards
+        if e <= start and _COORDINATION.fullmatch(text[e:start]):
+            start = s
+    return start, end
 
 
 _ATTACH = re.compile(r"\s+(?:\w+ing\s+)?(of|on|in|for|with|between|from|to|and|against)\s+")
