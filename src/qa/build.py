@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import fcntl
+import glob
 import os
+import re
 import shutil
 import sys
 import time
@@ -14,11 +16,19 @@ import numpy as np
 
 from . import chunking, embedder, entities
 from .config import PROJECT_ROOT, ChunkSettings, settings_record
-from .documents import Document, SourceError, find_sources, is_furniture, read_document
-from .index_store import (IndexError_, elapsed, load_index, new_build_id, normalise, now_iso, swap_in,
+from .documents import (DEFAULT_MAX_BYTES, SUPPORTED_SUFFIXES, Document, SourceError, find_sources,
+                        is_furniture, os_reason, read_document)
+from .index_store import (INDEX_ENTRIES, SOURCES, IndexError_, check_manifest, elapsed, load_index,
+                          new_build_id, normalise, now_iso, read_manifest, restore_interrupted_swap, swap_in,
                           write_index)
 from .sentences import split_sentences
 from .types import Chunk, Sentence
+
+EMBED_GROUP = 256          # sentences annotated and embedded per call; the progress bar advances after each
+LONG_PARAGRAPH = 20_000    # characters; a longer paragraph is fed to the splitter in windows
+_WINDOW = 1_000
+_PARAGRAPH_END = re.compile(r"\n[ \t\r\f\v]*\n")
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*\s+(?=[\"'“‘(\[]*[A-Z0-9])")
 
 
 class BuildError(RuntimeError):
@@ -32,6 +42,7 @@ class BuildReport:
     skipped: list = field(default_factory=list)      # (path, reason)
     reused: list = field(default_factory=list)       # sources taken over from the previous index
     unchanged: bool = False
+    indexed: list = field(default_factory=list)      # sources split, annotated and embedded by this build
 
 
 @dataclass
@@ -44,15 +55,29 @@ class _Part:
     chunk_vectors: np.ndarray
 
 
+@dataclass
+class _Prepared:
+    """One document split into sentences and packed into chunks, not yet annotated or embedded."""
+    doc: Document
+    spans: list[tuple[int, int]]
+    texts: list[str]                    # each sentence with its whitespace normalised
+    tokens: list[int]
+    ranges: list[tuple[int, int]]       # (first, last) sentence of each chunk
+
+
 @contextmanager
 def build_lock(target: Path):
     """One build at a time per index folder."""
-    target.parent.mkdir(parents=True, exist_ok=True)
     lock_path = target.with_name(f".{target.name}.lock")
+    parent = target.parent
     try:
+        parent.mkdir(parents=True, exist_ok=True)
         fh = open(lock_path, "a+")
     except OSError as exc:
-        raise BuildError(f"cannot write beside {target}: {exc.strerror}") from None
+        if parent.exists() and not parent.is_dir():
+            raise BuildError(f"cannot create the index {target}: {parent} is a file, not a folder") from None
+        raise BuildError(f"cannot write in {parent} (a build writes its lock and the new index there, "
+                         f"beside {target.name}): {exc.strerror or exc}") from None
     try:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -64,59 +89,191 @@ def build_lock(target: Path):
 
 
 def build(paths: list[Path], target: Path, settings: ChunkSettings | None = None, force: bool = False,
-          root: Path = PROJECT_ROOT, log=None) -> BuildReport:
-    """Index the files and folders in `paths` into `target`."""
+          root: Path = PROJECT_ROOT, log=None, progress: bool = False, max_bytes: int | None = DEFAULT_MAX_BYTES,
+          hnsw_threshold: int | None = None) -> BuildReport:
+    """Index the files and folders in `paths` into `target`.
+
+    Sources whose SHA-256 (and, for HTML, extracted text) match the current index are taken over from it;
+    with nothing changed the index is left as it is. `progress` shows a bar on stderr; `max_bytes` refuses
+    larger files (None: no limit); `hnsw_threshold` overrides index_store.HNSW_THRESHOLD.
+    """
     settings = settings or ChunkSettings()
     log = log or (lambda msg: None)
     started = time.perf_counter()
+    target = _resolve_target(Path(target))
+    paths = [Path(p) for p in paths]
+    docs, skipped = read_sources(paths, root, max_bytes)
+    if not docs:
+        raise BuildError(_nothing_readable(paths, skipped))
+    _check_target(target)
+
+    with build_lock(target):
+        restore_interrupted_swap(target)
+        _remove_leftovers(target)
+        if not force:
+            manifest = _up_to_date(target, docs, settings)
+            if manifest is not None:
+                return BuildReport(target, manifest, skipped, [d.source for d in docs], unchanged=True)
+        previous = {} if force else _previous_parts(target, settings)
+        reused = {d.source: previous[d.source] for d in docs
+                  if d.source in previous and _same_content(previous[d.source].doc, d)}
+        prepared = []
+        for doc in docs:
+            if doc.source not in reused:
+                try:
+                    prepared.append(_prepare(doc, settings))
+                except SourceError as exc:
+                    skipped.append((doc.path, str(exc)))
+        fresh = _embed_all(prepared, log, progress)
+        kept = [d for d in docs if d.source in reused or d.source in fresh]
+        if not kept:
+            raise BuildError(_nothing_readable(paths, skipped))
+        parts = [_with_info(reused.get(d.source) or fresh[d.source], d) for d in kept]
+        manifest = _manifest(parts, settings, started)
+        sentences, chunks, sv, cv = _concatenate(parts)
+        texts = {_stored_text_name(d): d.text for d in kept if d.offsets != "file"}
+        staging = target.with_name(f".{target.name}.build-{os.getpid()}-{new_build_id()[:8]}")
+        try:
+            manifest = write_index(staging, manifest, sentences, chunks, cv, sv, texts=texts,
+                                   hnsw_threshold=hnsw_threshold)
+            swap_in(staging, target)
+        except BaseException as exc:
+            shutil.rmtree(staging, ignore_errors=True)
+            if isinstance(exc, Exception):
+                reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else \
+                    (str(exc).strip().splitlines() or [type(exc).__name__])[-1]
+                raise BuildError(f"cannot write the index to {target}: {reason}; "
+                                 "the previous index is unchanged") from None
+            raise
+    manifest["build_seconds"] = elapsed(started)
+    return BuildReport(target, manifest, skipped, [d.source for d in kept if d.source in reused],
+                       indexed=[p.doc.source for p in prepared if p.doc.source in fresh])
+
+
+def read_sources(paths: list[Path], root: Path = PROJECT_ROOT,
+                 max_bytes: int | None = DEFAULT_MAX_BYTES) -> tuple[list[Document], list[tuple[Path, str]]]:
+    """Every readable document under `paths`, and (path, reason) for each file skipped."""
     files, skipped = find_sources(paths)
     docs: list[Document] = []
     for path in files:
         try:
-            docs.append(read_document(path, root))
+            docs.append(read_document(path, root, max_bytes))
         except SourceError as exc:
             skipped.append((path, str(exc)))
         except OSError as exc:
-            skipped.append((path, exc.strerror or str(exc)))
-    if not docs:
-        raise BuildError("no readable text in " + ", ".join(str(p) for p in paths))
+            skipped.append((path, os_reason(exc)))
+    return docs, skipped
 
-    with build_lock(target):
-        _remove_leftovers(target)
-        previous = _previous_parts(target, settings) if not force else {}
-        same = [d for d in docs if d.source in previous and previous[d.source].doc["sha256"] == d.sha256]
-        if not force and len(same) == len(docs) == len(previous) and (target / "manifest.json").exists():
-            manifest = load_index(target).manifest
-            return BuildReport(target, manifest, skipped, [d.source for d in docs], unchanged=True)
-        parts = [previous[d.source] if d in same else _index_document(d, settings, log) for d in docs]
-        manifest = _manifest(parts, settings, started)
-        sentences, chunks, sv, cv = _concatenate(parts)
-        staging = target.with_name(f".{target.name}.build-{os.getpid()}-{new_build_id()[:8]}")
-        try:
-            write_index(staging, manifest, sentences, chunks, cv, sv)
-            swap_in(staging, target)
-        except OSError as exc:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise BuildError(f"cannot write the index to {target}: {exc.strerror or exc}") from None
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
-    manifest["build_seconds"] = elapsed(started)
-    return BuildReport(target, manifest, skipped, [d.source for d in same])
+
+def _nothing_readable(paths: list[Path], skipped: list[tuple[Path, str]]) -> str:
+    where = ", ".join(str(p) for p in paths)
+    if not skipped:
+        return f"no readable text in {where} (no .txt, .md or .html files)"
+    if len(skipped) == 1 and len(paths) == 1 and skipped[0][0].resolve() == paths[0].resolve():
+        return f"no readable text in {where}: {skipped[0][1]}"
+    # files meant as text first: why they failed says more than a list of images
+    skipped = sorted(skipped, key=lambda item: item[0].suffix.lower() not in SUPPORTED_SUFFIXES)
+    shown = "; ".join(f"{p}: {reason}" for p, reason in skipped[:4])
+    more = f"; and {len(skipped) - 4} more" if len(skipped) > 4 else ""
+    return f"no readable text in {where} (skipped {shown}{more})"
+
+
+def _resolve_target(target: Path) -> Path:
+    """An index path that is a symlink is built where it points, so the link itself stays."""
+    return Path(os.path.realpath(target)) if target.is_symlink() else target
+
+
+def _check_target(target: Path) -> None:
+    """Refuse to replace anything but an index folder (or an empty one): a rebuild removes what was there."""
+    if not target.exists():
+        return
+    if not target.is_dir():
+        raise BuildError(f"{target} exists and is not a folder; choose another --index")
+    try:
+        foreign = sorted(p.name for p in target.iterdir() if p.name not in INDEX_ENTRIES)
+    except OSError as exc:
+        raise BuildError(f"cannot read {target}: {exc.strerror or exc}") from None
+    if foreign:
+        raise BuildError(f"{target} is not an index folder (it holds {foreign[0]!r}"
+                         f"{f' and {len(foreign) - 1} more' if len(foreign) > 1 else ''}); "
+                         "choose another --index or empty it")
 
 
 def _remove_leftovers(target: Path) -> None:
     """Staging folders of builds that were killed before they could clean up."""
-    for stale in target.parent.glob(f".{target.name}.build-*"):
-        shutil.rmtree(stale, ignore_errors=True)
-    for stale in target.parent.glob(f".{target.name}.old-*"):
-        shutil.rmtree(stale, ignore_errors=True)
+    for kind in ("build", "old"):
+        for stale in target.parent.glob(f".{glob.escape(target.name)}.{kind}-*"):
+            shutil.rmtree(stale, ignore_errors=True)
 
 
-def _index_document(doc: Document, settings: ChunkSettings, log) -> _Part:
-    log(f"indexing {doc.source}")
+def _same_content(info: dict, doc: Document) -> bool:
+    """The recorded source is this document: same bytes and, for extracted text, the same extraction."""
+    if info.get("sha256") != doc.sha256 or info.get("offsets", "file") != doc.offsets:
+        return False
+    return doc.offsets == "file" or info.get("text_sha256") == doc.text_sha256
+
+
+def _up_to_date(target: Path, docs: list[Document], settings: ChunkSettings) -> dict | None:
+    """The current manifest if the index holds exactly these documents, unchanged, and loads."""
+    try:
+        manifest = read_manifest(target)
+        check_manifest(manifest)
+    except IndexError_:
+        return None
+    if manifest.get("chunking") != settings_record(settings)["chunking"]:
+        return None
+    recorded = {s.get("source"): s for s in manifest.get("sources", [])}
+    if set(recorded) != {d.source for d in docs} or len(recorded) != len(docs):
+        return None
+    if not all(_same_content(recorded[d.source], d) for d in docs):
+        return None
+    try:
+        return load_index(target).manifest
+    except IndexError_:
+        return None
+
+
+def _sentence_spans(text: str, long_paragraph: int = LONG_PARAGRAPH) -> list[tuple[int, int]]:
+    """split_sentences, with over-long paragraphs fed to it in windows cut at sentence ends.
+
+    The splitter looks back over the paragraph before every full stop, which is quadratic in the
+    paragraph's length: a 200 KB paragraph took a minute. Paragraphs are independent for the splitter, so
+    cutting between them changes nothing; only a paragraph over `long_paragraph` characters is cut inside.
+    """
+    breaks = [(m.start(), m.end()) for m in _PARAGRAPH_END.finditer(text)]
+    paragraphs = list(zip([0] + [e for _, e in breaks], [s for s, _ in breaks] + [len(text)]))
+    if all(b - a <= long_paragraph for a, b in paragraphs):
+        return split_sentences(text)
+    spans: list[tuple[int, int]] = []
+    for a, b in paragraphs:
+        pieces = [(a, b)] if b - a <= long_paragraph else _windows(text, a, b)
+        for start, end in pieces:
+            spans.extend((start + s, start + e) for s, e in split_sentences(text[start:end]))
+    return spans
+
+
+def _windows(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Cut text[start:end] into pieces of at most _WINDOW characters: at a sentence end, else a space."""
+    pieces = []
+    pos = start
+    while end - pos > _WINDOW:
+        limit = pos + _WINDOW
+        cut = None
+        for match in _SENTENCE_END.finditer(text, pos + _WINDOW // 2, limit):
+            cut = match.end()
+        if cut is None:
+            space = max(text.rfind(" ", pos + 1, limit), text.rfind("\n", pos + 1, limit))
+            cut = space + 1 if space > pos else limit
+        pieces.append((pos, cut))
+        pos = cut
+    pieces.append((pos, end))
+    return pieces
+
+
+def _prepare(doc: Document, settings: ChunkSettings) -> _Prepared:
+    """Sentences (furniture dropped, over-long ones cut) and the chunks they pack into."""
     spans = []
-    for start, end in split_sentences(doc.text):
+    for start, end in _sentence_spans(doc.text):
         if is_furniture(doc.text[start:end]):
             continue
         spans.extend(chunking.split_long_span(doc.text, start, end, settings.max_tokens)
@@ -131,36 +288,118 @@ def _index_document(doc: Document, settings: ChunkSettings, log) -> _Part:
         spans = fixed
         texts = [normalise(doc.text[s:e]) for s, e in spans]
         tokens = chunking.count_tokens(texts)
-    sentences = [Sentence(i, doc.source, s, e, doc.text[s:e]) for i, (s, e) in enumerate(spans)]
-    if not sentences:
-        raise BuildError(f"{doc.source}: no sentences found")
+    if not spans:
+        raise SourceError("no sentences (only page furniture)")
     ranges = _fit_window(chunking.pack_chunks(tokens, settings), texts)
+    return _Prepared(doc, spans, texts, tokens, ranges)
+
+
+def _embed_all(prepared: list[_Prepared], log, progress: bool) -> dict[str, _Part]:
+    """Annotate and embed the documents' sentences and chunks, EMBED_GROUP sentences at a time.
+
+    Groups run across document boundaries: for a folder of small files, one call per file left the
+    embedder's batches half empty and took twice as long.
+    """
+    parts = [_skeleton(p) for p in prepared]
+    offsets = np.cumsum([0] + [len(p.sentences) for p in parts]).tolist()
+    sentences = [s for p in parts for s in p.sentences]
+    texts = [t for p in prepared for t in p.texts]
+    chunk_texts, chunk_ends = [], []      # chunk ends: global index of each chunk's last sentence
+    for n, (prep, part) in enumerate(zip(prepared, parts)):
+        chunk_texts.extend(" ".join(prep.texts[c.first:c.last + 1]) for c in part.chunks)
+        chunk_ends.extend(offsets[n] + c.last for c in part.chunks)
+    bar = _Progress(progress, len(prepared), len(sentences))
+    sentence_vectors, chunk_vectors = [], []
+    started = c0 = 0
+    try:
+        for g0 in range(0, len(sentences), EMBED_GROUP):
+            g1 = min(len(sentences), g0 + EMBED_GROUP)
+            while started < len(prepared) and offsets[started] < g1:
+                log(f"indexing {prepared[started].doc.source}")
+                started += 1
+            bar.document(started)
+            c1 = c0
+            while c1 < len(chunk_ends) and (chunk_ends[c1] < g1 or g1 == len(sentences)):
+                c1 += 1
+            group = sentences[g0:g1]
+            for sentence, spans in zip(group, entities.annotate([s.text for s in group])):
+                sentence.entities = spans
+            vectors = embedder.embed_texts(texts[g0:g1] + chunk_texts[c0:c1])
+            sentence_vectors.append(vectors[:g1 - g0])
+            chunk_vectors.append(vectors[g1 - g0:])
+            bar.update(g1 - g0)
+            c0 = c1
+    finally:
+        bar.close()
+    if not parts:
+        return {}
+    sv, cv = np.concatenate(sentence_vectors), np.concatenate(chunk_vectors)
+    chunk_offsets = np.cumsum([0] + [len(p.chunks) for p in parts]).tolist()
+    for n, part in enumerate(parts):
+        part.sentence_vectors = sv[offsets[n]:offsets[n + 1]]
+        part.chunk_vectors = cv[chunk_offsets[n]:chunk_offsets[n + 1]]
+    return {part.doc["source"]: part for part in parts}
+
+
+def _skeleton(prep: _Prepared) -> _Part:
+    """A document's sentences and chunks, linked to each other, before annotation and vectors."""
+    doc = prep.doc
+    sentences = [Sentence(i, doc.source, s, e, doc.text[s:e]) for i, (s, e) in enumerate(prep.spans)]
     chunks = []
-    for cid, (first, last) in enumerate(ranges):
-        chunks.append(Chunk(cid, doc.source, first, last, spans[first][0], spans[last][1],
-                            sum(tokens[first:last + 1])))
+    for cid, (first, last) in enumerate(prep.ranges):
+        chunks.append(Chunk(cid, doc.source, first, last, prep.spans[first][0], prep.spans[last][1],
+                            sum(prep.tokens[first:last + 1])))
         for i in range(first, last + 1):
             sentences[i].chunks.append(cid)
-    for sentence, spans_ in zip(sentences, entities.annotate([s.text for s in sentences])):
-        sentence.entities = spans_
-    chunk_texts = [" ".join(texts[c.first:c.last + 1]) for c in chunks]
-    vectors = embedder.embed_texts(texts + chunk_texts)
-    info = {"source": doc.source, "sha256": doc.sha256, "bytes": doc.size, "chars": len(doc.text),
-            "encoding": doc.encoding, "sentences": len(sentences), "chunks": len(chunks)}
-    return _Part(info, sentences, chunks, vectors[: len(texts)], vectors[len(texts):])
+    empty = np.zeros((0, 0), dtype=np.float32)
+    return _Part({"source": doc.source}, sentences, chunks, empty, empty)
 
 
-def _fit_window(ranges: list[tuple[int, int]], texts: list[str]) -> list[tuple[int, int]]:
+class _Progress:
+    """Documents and sentences embedded, with rate, as a tqdm bar on stderr (or nothing)."""
+
+    def __init__(self, enabled: bool, documents: int, sentences: int):
+        self.documents = documents
+        self.bar = None
+        if enabled and sentences:
+            from tqdm import tqdm
+            try:
+                size = os.get_terminal_size(sys.stderr.fileno())
+            except (AttributeError, ValueError, OSError):
+                size = os.terminal_size((0, 0))
+            # tqdm hides its bar on a terminal that reports no size (some pseudo-terminals do): assume one
+            sized = size.columns > 0 and size.lines > 0
+            self.bar = tqdm(total=sentences, file=sys.stderr, unit=" sentences", dynamic_ncols=sized,
+                            ncols=None if sized else 100, nrows=None if sized else 24,
+                            bar_format="{desc} |{bar}| {n_fmt}/{total_fmt} sentences "
+                                       "[{elapsed}<{remaining}, {rate_fmt}]")
+
+    def document(self, n: int) -> None:
+        if self.bar is not None:
+            self.bar.set_description_str(f"embedding document {n}/{self.documents}")
+
+    def update(self, sentences: int) -> None:
+        if self.bar is not None:
+            self.bar.update(sentences)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _fit_window(ranges: list[tuple[int, int]], texts: list[str], batch: int = 1024) -> list[tuple[int, int]]:
     """Split any chunk that would overflow the embedder's own window."""
     window = embedder.window_tokens() - 2
     out = []
-    pieces = embedder.count_wordpieces([" ".join(texts[a:b + 1]) for a, b in ranges])
-    for (first, last), n in zip(ranges, pieces):
-        if n <= window or first == last:
-            out.append((first, last))
-        else:
-            mid = (first + last) // 2
-            out.extend(_fit_window([(first, mid), (mid + 1, last)], texts))
+    for i in range(0, len(ranges), batch):
+        some = ranges[i:i + batch]
+        pieces = embedder.count_wordpieces([" ".join(texts[a:b + 1]) for a, b in some])
+        for (first, last), n in zip(some, pieces):
+            if n <= window or first == last:
+                out.append((first, last))
+            else:
+                mid = (first + last) // 2
+                out.extend(_fit_window([(first, mid), (mid + 1, last)], texts))
     return out
 
 
@@ -177,7 +416,7 @@ def _previous_parts(target: Path, settings: ChunkSettings) -> dict[str, _Part]:
     for doc in index.manifest["sources"]:
         sents = [s for s in index.sentences if s.source == doc["source"]]
         chs = [c for c in index.chunks if c.source == doc["source"]]
-        if not sents:
+        if not sents or not chs:
             continue
         s0, c0 = sents[0].id, chs[0].id
         for s in sents:
@@ -190,6 +429,20 @@ def _previous_parts(target: Path, settings: ChunkSettings) -> dict[str, _Part]:
         parts[doc["source"]] = _Part(doc, sents, chs, index.sentence_vectors[s0:s0 + len(sents)],
                                      chunk_vectors[c0:c0 + len(chs)])
     return parts
+
+
+def _stored_text_name(doc: Document) -> str:
+    return f"{SOURCES}/{doc.text_sha256}.txt"
+
+
+def _with_info(part: _Part, doc: Document) -> _Part:
+    """The part with its manifest entry written afresh from the document as read now."""
+    info = {"source": doc.source, "sha256": doc.sha256, "bytes": doc.size, "chars": len(doc.text),
+            "encoding": doc.encoding, "offsets": doc.offsets, "sentences": len(part.sentences),
+            "chunks": len(part.chunks)}
+    if doc.offsets != "file":
+        info.update(text=_stored_text_name(doc), text_sha256=doc.text_sha256)
+    return _Part(info, part.sentences, part.chunks, part.sentence_vectors, part.chunk_vectors)
 
 
 def _concatenate(parts: list[_Part]):

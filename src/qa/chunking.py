@@ -12,8 +12,13 @@ def _encoding():
     return tiktoken.get_encoding(TOKEN_ENCODING)
 
 
-def count_tokens(texts: list[str]) -> list[int]:
-    return [len(t) for t in _encoding().encode_ordinary_batch(texts)]
+def count_tokens(texts: list[str], batch: int = 2048) -> list[int]:
+    """Tokens per text; encoded a batch at a time so that only the counts stay in memory."""
+    enc = _encoding()
+    counts: list[int] = []
+    for i in range(0, len(texts), batch):
+        counts.extend(len(t) for t in enc.encode_ordinary_batch(texts[i:i + batch]))
+    return counts
 
 
 def split_long_span(text: str, start: int, end: int, max_tokens: int) -> list[tuple[int, int]]:

@@ -46,7 +46,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("sources", nargs="*", type=Path, help="files or folders of .txt, .md, .html")
     p.add_argument("--index", type=Path, default=DEFAULT_INDEX)
     p.add_argument("--force", action="store_true", help="re-embed every document, changed or not")
-    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or log lines")
+    p.add_argument("--max-bytes", type=_size, default=None, metavar="SIZE",
+                   help="skip files larger than this (e.g. 50MB; 0 for no limit; default 20MB)")
     p.set_defaults(run=_build)
 
     p = sub.add_parser("ask", help="answer a question from the index")
@@ -75,13 +77,29 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _size(text: str) -> int:
+    """A size in bytes: 20000000, 20MB, 500KB, 1GB."""
+    units = {"": 1, "b": 1, "k": 1000, "kb": 1000, "m": 10**6, "mb": 10**6, "g": 10**9, "gb": 10**9}
+    number = text.strip().lower().rstrip("bgkm")
+    unit = text.strip().lower()[len(number):]
+    try:
+        value = float(number) * units[unit]
+    except (ValueError, KeyError):
+        raise argparse.ArgumentTypeError(f"not a size: {text!r} (try 20MB)") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"not a size: {text!r}")
+    return int(value)
+
+
 def _build(args) -> int:
     from .build import build
+    from .documents import DEFAULT_MAX_BYTES
 
     sources = args.sources or [DEFAULT_SOURCE]
     quiet = args.quiet or not sys.stderr.isatty()
-    report = build(sources, args.index, force=args.force,
-                   log=(lambda m: None) if quiet else (lambda m: print(m, file=sys.stderr)))
+    max_bytes = DEFAULT_MAX_BYTES if args.max_bytes is None else (args.max_bytes or None)
+    log = (lambda m: None) if quiet else _log_line
+    report = build(sources, args.index, force=args.force, log=log, progress=not quiet, max_bytes=max_bytes)
     for path, reason in report.skipped:
         print(f"qa: warning: skipped {path}: {reason}", file=sys.stderr)
     m = report.manifest
@@ -94,6 +112,13 @@ def _build(args) -> int:
         print(f"built {args.index}: {counts['sources']} source(s), {counts['sentences']} sentences, "
               f"{counts['chunks']} chunks in {m['build_seconds']:.2f} s{reused}")
     return 0
+
+
+def _log_line(message: str) -> None:
+    """A line on stderr that does not tear the progress bar."""
+    from tqdm import tqdm
+
+    tqdm.write(message, file=sys.stderr)
 
 
 def _ask(args) -> int:

@@ -8,10 +8,15 @@ Layout of an index folder (plain files, no pickle):
   sentences.faiss          sentence vectors
   keyword_chunks/          BM25 over chunks (bm25s files)
   keyword_sentences/       BM25 over sentences
+  sources/<sha256>.txt     the extracted text of each HTML source: its citations' offsets point into this
+                           (manifest: "offsets": "extracted-text", "text": "sources/<sha256>.txt"); the
+                           offsets of other sources point into the file itself ("offsets": "file")
 """
 from __future__ import annotations
 
+import glob
 import json
+import os
 import shutil
 import time
 import uuid
@@ -27,6 +32,8 @@ from .types import Chunk, Sentence
 
 MANIFEST = "manifest.json"
 FILES = ("sentences.jsonl", "chunks.jsonl", "chunks.faiss", "sentences.faiss", "keyword_chunks", "keyword_sentences")
+SOURCES = "sources"
+INDEX_ENTRIES = frozenset((MANIFEST, *FILES, SOURCES))    # all a build writes into an index folder
 HNSW_THRESHOLD = 50_000   # chunks; below it an exact flat index is fast enough
 
 
@@ -49,6 +56,31 @@ class Index:
     def build_id(self) -> str:
         return self.manifest["build_id"]
 
+    def source_text(self, source: str, root: Path | None = None) -> str | None:
+        """The text a source's citation offsets point into, or None when it is no longer available.
+
+        For HTML that is the extracted text stored in the index folder; for other sources it is the file
+        itself (relative paths are taken from `root`, by default the project root), if its SHA-256 still
+        matches the manifest.
+        """
+        import hashlib
+
+        from .config import PROJECT_ROOT
+
+        info = next((s for s in self.manifest.get("sources", []) if s.get("source") == source), None)
+        if info is None:
+            return None
+        try:
+            if info.get("text"):
+                return (self.folder / info["text"]).read_text(encoding="utf-8")
+            path = Path(source) if Path(source).is_absolute() else (root or PROJECT_ROOT) / source
+            data = path.read_bytes()
+        except OSError:
+            return None
+        if hashlib.sha256(data).hexdigest() != info.get("sha256"):
+            return None
+        return data.decode(info.get("encoding", "utf-8"))
+
 
 def normalise(text: str) -> str:
     return " ".join(text.split())
@@ -57,32 +89,45 @@ def normalise(text: str) -> str:
 # ---------------------------------------------------------------- writing
 
 def write_index(folder: Path, manifest: dict, sentences: list[Sentence], chunks: list[Chunk],
-                chunk_vectors: np.ndarray, sentence_vectors: np.ndarray) -> None:
-    """Write every file of an index into an empty folder; the manifest goes last."""
+                chunk_vectors: np.ndarray, sentence_vectors: np.ndarray, texts: dict[str, str] | None = None,
+                hnsw_threshold: int | None = None) -> dict:
+    """Write every file of an index into a new folder; the manifest goes last. Returns the manifest written.
+
+    `texts` maps file names under the folder (e.g. "sources/<sha256>.txt") to text to store with the index.
+    The chunk vectors go into an approximate HNSW index when there are more than `hnsw_threshold` of them
+    (default HNSW_THRESHOLD), an exact flat one otherwise.
+    """
     import faiss
 
+    threshold = HNSW_THRESHOLD if hnsw_threshold is None else hnsw_threshold
     folder.mkdir(parents=True)
     _write_jsonl(folder / "sentences.jsonl", (asdict(s) for s in sentences))
     _write_jsonl(folder / "chunks.jsonl", (asdict(c) for c in chunks))
-    faiss.write_index(_vector_index(chunk_vectors), str(folder / "chunks.faiss"))
+    faiss.write_index(_vector_index(chunk_vectors, hnsw_threshold=threshold), str(folder / "chunks.faiss"))
     faiss.write_index(_vector_index(sentence_vectors, flat=True), str(folder / "sentences.faiss"))
     chunk_texts = [_chunk_text(c, sentences) for c in chunks]
     KeywordIndex.build(chunk_texts).save(folder / "keyword_chunks")
     KeywordIndex.build([s.text for s in sentences]).save(folder / "keyword_sentences")
-    manifest = dict(manifest, faiss={"chunks": "hnsw" if len(chunks) > HNSW_THRESHOLD else "flat"})
+    for name, text in (texts or {}).items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8", newline="")
+    manifest = dict(manifest, faiss={"chunks": "hnsw" if len(chunks) > threshold else "flat"})
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     _fsync_tree(folder)
+    return manifest
 
 
 def _chunk_text(chunk: Chunk, sentences: list[Sentence]) -> str:
     return " ".join(normalise(sentences[i].text) for i in range(chunk.first, chunk.last + 1))
 
 
-def _vector_index(vectors: np.ndarray, flat: bool = False):
+def _vector_index(vectors: np.ndarray, flat: bool = False, hnsw_threshold: int | None = None):
     import faiss
 
     dims = vectors.shape[1] if vectors.ndim == 2 and vectors.shape[1] else MODEL_DIMS
-    if flat or len(vectors) <= HNSW_THRESHOLD:
+    threshold = HNSW_THRESHOLD if hnsw_threshold is None else hnsw_threshold
+    if flat or len(vectors) <= threshold:
         index = faiss.IndexFlatIP(dims)
     else:
         index = faiss.IndexHNSWFlat(dims, 32, faiss.METRIC_INNER_PRODUCT)
@@ -100,14 +145,16 @@ def _write_jsonl(path: Path, rows) -> None:
 
 
 def _fsync_tree(folder: Path) -> None:
-    import os
-
     for path in [*folder.rglob("*"), folder]:
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        _fsync(path)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 # ---------------------------------------------------------------- loading
@@ -133,18 +180,44 @@ def read_manifest(folder: Path) -> dict:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise IndexError_(f"index manifest {path} is corrupt ({exc}); rebuild with `qa build --force`") from None
+    except OSError as exc:
+        raise IndexError_(f"cannot read index manifest {path}: {exc.strerror or exc}") from None
     if not isinstance(manifest, dict) or "build_id" not in manifest:
         raise IndexError_(f"index manifest {path} is incomplete; rebuild with `qa build --force`")
     return manifest
 
 
 def load_index(folder: Path | str) -> Index:
-    """Load an index folder, checking that it matches this code's model and format."""
+    """Load an index folder, checking that it matches this code's model and format.
+
+    A rebuild may swap a new folder in while this reads; then the files read may belong to two builds,
+    so the manifest is read again at the end and the load repeated if its build_id changed.
+    """
+    folder = Path(folder)
+    for attempt in range(3):
+        manifest = read_manifest(folder)
+        check_manifest(manifest)
+        try:
+            index = _load_files(folder, manifest)
+        except IndexError_:
+            if attempt == 2 or _build_id(folder) == manifest["build_id"]:
+                raise
+            continue
+        if _build_id(folder) == manifest["build_id"]:
+            return index
+    raise IndexError_(f"index at {folder} kept changing while it was read; try again when the rebuild ends")
+
+
+def _build_id(folder: Path) -> str | None:
+    try:
+        return read_manifest(folder).get("build_id")
+    except IndexError_:
+        return None
+
+
+def _load_files(folder: Path, manifest: dict) -> Index:
     import faiss
 
-    folder = Path(folder)
-    manifest = read_manifest(folder)
-    check_manifest(manifest)
     try:
         sentences = [Sentence(**row) for row in _read_jsonl(folder / "sentences.jsonl")]
         chunks = [Chunk(**row) for row in _read_jsonl(folder / "chunks.jsonl")]
@@ -165,7 +238,8 @@ def load_index(folder: Path | str) -> Index:
         raise IndexError_(f"index at {folder} is inconsistent (counts differ from its manifest); "
                           "rebuild with `qa build --force`")
     if chunk_vectors.d != manifest["dims"]:
-        raise IndexError_(f"index at {folder} holds {chunk_vectors.d}-dim vectors, manifest says {manifest['dims']}")
+        raise IndexError_(f"index at {folder} holds {chunk_vectors.d}-dim vectors but its manifest says "
+                          f"{manifest['dims']}; rebuild with `qa build --force`")
     if hasattr(chunk_vectors, "hnsw"):
         chunk_vectors.hnsw.efSearch = 128
     return Index(folder, manifest, sentences, chunks, chunk_vectors, np.ascontiguousarray(sentence_vectors),
@@ -180,23 +254,40 @@ def _read_jsonl(path: Path) -> list[dict]:
 # ---------------------------------------------------------------- swapping
 
 def swap_in(new: Path, target: Path) -> None:
-    """Make `new` the folder at `target` in one atomic step; the old folder is removed after."""
+    """Make `new` the folder at `target` in one atomic step; the old folder is removed after.
+
+    Without renameat2 there is a moment with no folder at `target`; the old one then waits at
+    `.<name>.old-*`, and `restore_interrupted_swap` puts it back if the process dies in that moment.
+    """
     if not target.exists():
         new.rename(target)
-        return
-    if _exchange(new, target):
+    elif _exchange(new, target):
         shutil.rmtree(new, ignore_errors=True)     # `new` now holds the old index
-        return
-    old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:8]}")
-    target.rename(old)
-    new.rename(target)
-    shutil.rmtree(old, ignore_errors=True)
+    else:
+        old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:8]}")
+        target.rename(old)
+        new.rename(target)
+        shutil.rmtree(old, ignore_errors=True)
+    try:
+        _fsync(target.parent)      # make the rename itself durable
+    except OSError:
+        pass
+
+
+def restore_interrupted_swap(target: Path) -> bool:
+    """Put the old index back if a swap without renameat2 was killed between its two renames."""
+    if target.exists() or target.is_symlink():
+        return False
+    for old in sorted(target.parent.glob(f".{glob.escape(target.name)}.old-*")):
+        if (old / MANIFEST).is_file():
+            old.rename(target)
+            return True
+    return False
 
 
 def _exchange(a: Path, b: Path) -> bool:
     """renameat2(RENAME_EXCHANGE): swap two paths atomically (Linux)."""
     import ctypes
-    import os
 
     try:
         libc = ctypes.CDLL(None, use_errno=True)

@@ -107,7 +107,7 @@ def _split_block(text: str, start: int, end: int) -> list[tuple[int, int]]:
 
 
 def _is_boundary(block: str, dot: int, cut: int) -> bool:
-    after = _WORD_AFTER.match(block[cut:].lstrip())
+    after = _WORD_AFTER.match(block[cut:cut + 256].lstrip())
     if not after:
         return False
     next_word = after.group(1)
@@ -115,7 +115,7 @@ def _is_boundary(block: str, dot: int, cut: int) -> bool:
         return False
     if block[dot] != ".":
         return True
-    before = _WORD_BEFORE.search(block[:dot])
+    before = _WORD_BEFORE.search(block, max(0, dot - 256), dot)
     if not before:
         return True
     word = before.group(1).lstrip(_OPENERS)

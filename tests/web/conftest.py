@@ -41,42 +41,69 @@ def child_env() -> dict:
     return {**os.environ, **SERVER_ENV}
 
 
+def qa_build(sources: list, folder: Path) -> subprocess.CompletedProcess:
+    """`python -m qa build SOURCES --index FOLDER --quiet`; fails the test if it fails."""
+    result = subprocess.run([sys.executable, "-m", "qa", "build", *map(str, sources), "--index", str(folder),
+                             "--quiet"], cwd=PROJECT_ROOT, env=child_env(), capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, f"qa build failed:\n{result.stdout}\n{result.stderr}"
+    return result
+
+
 @pytest.fixture(scope="session")
 def web_index(tmp_path_factory) -> Path:
     """The bundled article indexed into a temporary folder with `qa build` (the real model)."""
     folder = tmp_path_factory.mktemp("web") / "index"
-    result = subprocess.run([sys.executable, "-m", "qa", "build", str(DEFAULT_SOURCE), "--index", str(folder),
-                             "--quiet"], cwd=PROJECT_ROOT, env=child_env(), capture_output=True, text=True,
-                            timeout=300)
-    assert result.returncode == 0, f"qa build failed:\n{result.stdout}\n{result.stderr}"
+    qa_build([DEFAULT_SOURCE], folder)
     return folder
 
 
 class Server:
-    def __init__(self, url: str, process: subprocess.Popen, log: Path, startup_seconds: float, index: Path):
+    def __init__(self, url: str, process: subprocess.Popen, log: Path, startup_seconds: float, index: Path,
+                 uploads: Path | None = None):
         self.url, self.process, self.log, self.startup_seconds, self.index = url, process, log, startup_seconds, index
+        self.uploads = uploads
 
     def log_tail(self, chars: int = 4000) -> str:
         return self.log.read_text(errors="replace")[-chars:]
 
 
-@pytest.fixture(scope="session")
-def server(web_index, tmp_path_factory) -> Server:
-    """`python -m qa serve` on a free port, ready once /api/health answers; stopped at the end."""
+def run_server(index: Path, log: Path, env: dict | None = None, uploads: Path | None = None):
+    """A generator for fixtures: `python -m qa serve` on a free port, yielded once /api/health answers."""
     port = free_port()
-    log = tmp_path_factory.mktemp("server") / "server.log"
     started = time.perf_counter()
     with log.open("wb") as out:
-        process = subprocess.Popen([sys.executable, "-m", "qa", "serve", "--index", str(web_index),
-                                    "--port", str(port)], cwd=PROJECT_ROOT, env=child_env(),
+        process = subprocess.Popen([sys.executable, "-m", "qa", "serve", "--index", str(index),
+                                    "--port", str(port)], cwd=PROJECT_ROOT, env={**child_env(), **(env or {})},
                                    stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_for_health(url, process, log)
-        server = Server(url, process, log, time.perf_counter() - started, web_index)
-        yield server
+        yield Server(url, process, log, time.perf_counter() - started, index, uploads)
     finally:
         stop(process)
+
+
+@pytest.fixture(scope="session")
+def server(web_index, tmp_path_factory) -> Server:
+    """`python -m qa serve` on a free port, ready once /api/health answers; stopped at the end."""
+    yield from run_server(web_index, tmp_path_factory.mktemp("server") / "server.log")
+
+
+@pytest.fixture(scope="session")
+def upload_index(tmp_path_factory) -> Path:
+    """A second index of the article, for the server whose index the upload tests rebuild."""
+    folder = tmp_path_factory.mktemp("webup") / "index"
+    qa_build([DEFAULT_SOURCE], folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def upload_server(upload_index, tmp_path_factory) -> Server:
+    """A server of its own for the upload tests (uploads on, saved in `<index>.uploads` beside the index)."""
+    uploads = upload_index.with_name("index.uploads")
+    env = {"QA_UPLOADS": "1", "QA_UPLOADS_DIR": ""}
+    yield from run_server(upload_index, tmp_path_factory.mktemp("upload-server") / "server.log", env, uploads)
 
 
 def wait_for_health(url: str, process: subprocess.Popen, log: Path) -> None:
@@ -177,3 +204,16 @@ class ChatPage:
 def chat(page, server) -> ChatPage:
     page.set_default_timeout(30_000)
     return ChatPage(page, server.url).open()
+
+
+@pytest.fixture
+def upload_chat(page, upload_server) -> ChatPage:
+    """The chat page of the upload tests' own server."""
+    page.set_default_timeout(30_000)
+    return ChatPage(page, upload_server.url).open()
+
+
+@pytest.fixture(scope="session")
+def build_with_cli():
+    """`qa_build(sources, folder)`: a rebuild by `python -m qa build` in another process."""
+    return qa_build

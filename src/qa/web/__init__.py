@@ -2,7 +2,8 @@
 
 Modules: holder (the index, re-loaded after a rebuild), service (answering with bounded concurrency),
 api (/api/ask, /api/health), render (escaped HTML for answers and sources), chat (the Gradio page),
-assets (its CSS and JavaScript), server (the FastAPI app and uvicorn).
+uploads (the chat's "Add a document": check, save, rebuild), assets (its CSS and JavaScript),
+server (the FastAPI app and uvicorn).
 """
 import os
 

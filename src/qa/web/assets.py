@@ -51,6 +51,11 @@ mark { background: #fde047; color: inherit; padding: 0 .1em; border-radius: 2px;
 .qa-closest-passage { border-left: 3px solid #fdba74; padding-left: .6rem; scroll-margin: 3rem; }
 .qa-flash { animation: qa-flash 1.6s ease-out; }
 @keyframes qa-flash { 0%, 35% { box-shadow: 0 0 0 3px #2563eb; } 100% { box-shadow: 0 0 0 0 transparent; } }
+#qa-add-help p { font-size: .9em; color: var(--body-text-color-subdued); margin: 0; }
+.qa-status { margin: .2rem 0; overflow-wrap: anywhere; }
+.qa-status-ok { color: #15803d; font-weight: 600; }
+.qa-status-error { color: #b91c1c; font-weight: 600; }
+.qa-status-busy { color: var(--body-text-color-subdued); }
 .dark .qa-hl { background: #1e3a8a; color: #f8fafc; }
 .dark mark { background: #a16207; }
 """

@@ -9,8 +9,10 @@ import gradio as gr
 from ..answer import QuestionError
 from ..index_store import IndexError_
 from .assets import PANEL_JS
-from .render import DOES_NOT_SAY, answer_html, error_html, header_html, question_html, source_panel_html
+from .render import (DOES_NOT_SAY, answer_html, error_html, header_html, question_html, source_panel_html,
+                     status_html)
 from .service import QAService
+from .uploads import ALLOWED_SUFFIXES, Uploads, UploadError, human_bytes
 
 log = logging.getLogger("qa.web")
 MAX_PANEL_TURNS = 30          # older answers drop out of the source panel (the chat keeps them)
@@ -39,10 +41,12 @@ def example_questions(summary: dict) -> list[str]:
     return [q for name in names for q in EXAMPLES.get(name, [])][:6]
 
 
-def build_chat(service: QAService) -> gr.Blocks:
+def build_chat(service: QAService, uploads: Uploads | None = None) -> gr.Blocks:
+    """The page; with `uploads`, also the "Add a document" panel that rebuilds the index."""
     summary = service.summary()
     with gr.Blocks(title="Ask the document") as demo:
         header = gr.HTML(header_html(summary), elem_id="qa-header")
+        shown_build = gr.State(summary.get("build_id"))     # the index the header describes
         conversation = gr.State([])     # the raw conversation, for follow-up questions
         turns = gr.State([])            # answered turns, for the source panel
         with gr.Row(equal_height=False):
@@ -66,28 +70,40 @@ def build_chat(service: QAService) -> gr.Blocks:
                                                      elem_classes=["qa-example"]) for q in examples]
                 else:
                     example_buttons = []
+                if uploads is not None:
+                    upload, rebuild_button, status = add_document_panel(uploads)
             with gr.Column(scale=2, min_width=320):
                 sources = gr.HTML(source_panel_html([]), elem_id="qa-sources", js_on_load=PANEL_JS)
 
-        def respond(message, chat, conv, answered):
+        def header_update(shown):
+            """The header and its build id when the index answering now is another one, else no change."""
+            try:
+                current = service.summary()
+            except IndexError_:
+                return gr.skip(), gr.skip()
+            if current.get("build_id") == shown:
+                return gr.skip(), gr.skip()
+            return header_html(current), current.get("build_id")
+
+        def respond(message, chat, conv, answered, shown):
             """Show the question at once, then the answer; errors become a message in the chat."""
             text = message if isinstance(message, str) else ""
             chat = list(chat or [])
             if text.strip():
-                shown = text if len(text) <= MAX_SHOWN_QUESTION else text[:MAX_SHOWN_QUESTION] + " …"
-                chat.append({"role": "user", "content": question_html(shown)})
-                yield chat, "", conv, answered, gr.skip()
+                shown_text = text if len(text) <= MAX_SHOWN_QUESTION else text[:MAX_SHOWN_QUESTION] + " …"
+                chat.append({"role": "user", "content": question_html(shown_text)})
+                yield chat, "", conv, answered, gr.skip(), gr.skip(), gr.skip()
             try:
                 answer = service.ask(text, history=conv).to_dict()
             except (QuestionError, IndexError_) as exc:
                 chat.append({"role": "assistant", "content": error_html(exc)})
-                yield chat, "", conv, answered, gr.skip()
+                yield chat, "", conv, answered, gr.skip(), *header_update(shown)
                 return
             except Exception:
                 log.exception("answering %r failed", text[:200])
                 chat.append({"role": "assistant",
                              "content": error_html("something went wrong while answering; please try again")})
-                yield chat, "", conv, answered, gr.skip()
+                yield chat, "", conv, answered, gr.skip(), gr.skip(), gr.skip()
                 return
             turn = answered[-1]["turn"] + 1 if answered else 1
             chat.append({"role": "assistant", "content": answer_html(answer, turn)})
@@ -96,18 +112,75 @@ def build_chat(service: QAService) -> gr.Blocks:
             conv = conv[-2 * MAX_PANEL_TURNS:]
             answered = (list(answered or []) + [{"turn": turn, "question": text, "answer": answer}])
             answered = answered[-MAX_PANEL_TURNS:]
-            yield chat, "", conv, answered, source_panel_html(answered)
+            yield chat, "", conv, answered, source_panel_html(answered), *header_update(shown)
 
         def clear():
             return [], "", [], [], source_panel_html([])
 
-        outputs = [chatbot, question, conversation, turns, sources]
-        chat_inputs = [chatbot, conversation, turns]
+        outputs = [chatbot, question, conversation, turns, sources, header, shown_build]
+        clear_outputs = outputs[:5]
+        chat_inputs = [chatbot, conversation, turns, shown_build]
         question.submit(respond, [question, *chat_inputs], outputs, api_visibility="private")
         ask_button.click(respond, [question, *chat_inputs], outputs, api_visibility="private")
         for button in example_buttons:
             button.click(respond, [button, *chat_inputs], outputs, api_visibility="private")
-        clear_button.click(clear, None, outputs, api_visibility="private")
-        chatbot.clear(clear, None, outputs, api_visibility="private")
-        demo.load(lambda: header_html(service.summary()), None, header, api_visibility="private")
+        clear_button.click(clear, None, clear_outputs, api_visibility="private")
+        chatbot.clear(clear, None, clear_outputs, api_visibility="private")
+
+        def on_load():
+            current = service.summary()
+            return header_html(current), current.get("build_id")
+
+        demo.load(on_load, None, [header, shown_build], api_visibility="private")
+
+        if uploads is not None:
+            def on_upload(path):
+                """Check the file as soon as it is chosen, so a wrong one is refused before any rebuild."""
+                if not path:
+                    return ""
+                try:
+                    return status_html(f"{uploads.check(path)}. Click “Rebuild index” to add it.", "info", "check")
+                except UploadError as exc:
+                    return status_html(str(exc), "error", "check")
+                except Exception:
+                    log.exception("checking an upload failed")
+                    return status_html("cannot check this file; the server log has the details", "error", "check")
+
+            def on_rebuild(path):
+                """Save the upload (if any), rebuild, load the new index; the header follows."""
+                busy = "Adding the document and rebuilding the index…" if path else "Rebuilding the index…"
+                yield status_html(f"{busy} Questions are still answered meanwhile.", "busy", "rebuild"), \
+                    gr.skip(), gr.skip(), gr.skip()
+                try:
+                    result = uploads.rebuild(path or None)
+                except UploadError as exc:
+                    yield status_html(str(exc), "error", "rebuild"), gr.skip(), gr.skip(), gr.skip()
+                    return
+                except Exception:
+                    log.exception("rebuilding from the chat failed")
+                    yield (status_html("the rebuild failed; the server log has the details", "error", "rebuild"),
+                           gr.skip(), gr.skip(), gr.skip())
+                    return
+                current = service.summary()
+                message = " ".join([result.message, *(f"Note: {w}." for w in result.warnings)])
+                yield status_html(message, "ok", "rebuild"), None, header_html(current), current.get("build_id")
+
+            upload.upload(on_upload, upload, status, api_visibility="private", show_progress="hidden")
+            upload.clear(lambda: "", None, status, api_visibility="private", show_progress="hidden")
+            rebuild_button.click(on_rebuild, upload, [status, upload, header, shown_build],
+                                 api_visibility="private", show_progress="hidden")
     return demo
+
+
+def add_document_panel(uploads: Uploads):
+    """The collapsed "Add a document" panel: a file, a button, a status line."""
+    kinds = ", ".join(ALLOWED_SUFFIXES)
+    with gr.Accordion("Add a document", open=False, elem_id="qa-add"):
+        gr.Markdown(f"Upload a text file ({kinds}; up to {human_bytes(uploads.limit)}) and rebuild the index: "
+                    "the chat then answers from it too, without a restart. Without a file, "
+                    "“Rebuild index” re-reads the documents already indexed.", elem_id="qa-add-help")
+        upload = gr.File(label="Document", file_count="single", file_types=list(ALLOWED_SUFFIXES),
+                         type="filepath", elem_id="qa-upload", height=120)
+        rebuild_button = gr.Button("Rebuild index", elem_id="qa-rebuild", variant="secondary")
+        status = gr.HTML("", elem_id="qa-upload-status")
+    return upload, rebuild_button, status

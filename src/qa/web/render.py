@@ -183,6 +183,27 @@ def adjacent_groups(citations: list[dict]) -> list[list[dict]]:
     return groups
 
 
+# ---------------------------------------------------------------- the "Add a document" panel
+
+STATUS_ICONS = {"ok": "✓", "error": "⚠", "busy": "⏳", "info": ""}
+
+
+def status_html(message: str, kind: str = "info", action: str = "") -> str:
+    """The upload panel's status line: one escaped sentence, styled by kind (ok, error, busy, info).
+
+    `action` ("check", "rebuild") is recorded as data-action, so a test can tell whose message it is.
+    """
+    kind = kind if kind in STATUS_ICONS else "info"
+    message = str(message).strip()
+    message = message[:1].upper() + message[1:]
+    if message and message[-1] not in ".!?…":
+        message += "."
+    icon = f"{STATUS_ICONS[kind]} " if STATUS_ICONS[kind] else ""
+    role = ' role="alert"' if kind == "error" else ' role="status"'
+    data = f' data-action="{esc(action)}"' if action else ""
+    return f'<p class="qa-status qa-status-{kind}"{role}{data}>{icon}{esc(message)}</p>'
+
+
 # ---------------------------------------------------------------- header
 
 def header_html(summary: dict) -> str:

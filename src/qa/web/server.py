@@ -18,12 +18,19 @@ DEFAULT_PORT = 7860
 
 
 def create_app(index_dir: Path | str, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
-               concurrency: int | None = None, warm_up: bool = True) -> FastAPI:
-    """Load the index (and the model), then build the app: API routes first, the chat mounted at /."""
+               concurrency: int | None = None, warm_up: bool = True, uploads: bool | None = None,
+               uploads_dir: Path | str | None = None) -> FastAPI:
+    """Load the index (and the model), then build the app: API routes first, the chat mounted at /.
+
+    `uploads` (default: the QA_UPLOADS environment variable, on unless "0") adds the chat's "Add a
+    document" panel, which saves files in `uploads_dir` (default: QA_UPLOADS_DIR, else `<index>.uploads`
+    beside the index folder) and rebuilds the index. There is no API endpoint for it.
+    """
     import gradio as gr
 
     from .assets import CSS, JS
     from .chat import build_chat
+    from .uploads import MAX_UPLOAD_BYTES, Uploads, uploads_enabled
 
     service = QAService(index_dir, concurrency)
     if warm_up:
@@ -36,12 +43,16 @@ def create_app(index_dir: Path | str, host: str = DEFAULT_HOST, port: int = DEFA
     app.include_router(api_router(service))
     app.state.service = service
 
-    demo = build_chat(service)
+    adder = Uploads(service, uploads_dir) if uploads_enabled(uploads) else None
+    app.state.uploads = adder
+    demo = build_chat(service, adder)
     demo.queue(default_concurrency_limit=service.concurrency, max_size=64)
     return gr.mount_gradio_app(
         app, demo, path="/", server_name=host, server_port=port, ssr_mode=False, mcp_server=False,
         footer_links=["settings"], run_history=False, show_error=False,
         theme=theme(), css=CSS, js=JS,
+        # Gradio refuses larger uploads before they reach the disk; the chat checks the limit again.
+        max_file_size=MAX_UPLOAD_BYTES if adder is not None else 1,
     )
 
 
@@ -67,17 +78,29 @@ def theme():
                              font_mono=[mono, "ui-monospace", "monospace"])
 
 
-def serve(index_dir: Path | str, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
-    """Start the chat and the API with uvicorn; blocks until interrupted."""
+def serve(index_dir: Path | str, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
+          uploads: bool | None = None, uploads_dir: Path | str | None = None) -> None:
+    """Start the chat and the API with uvicorn; blocks until interrupted.
+
+    `uploads`/`uploads_dir`: see create_app (QA_UPLOADS=0 turns the chat's "Add a document" panel off).
+    """
     import uvicorn
 
     check_port_free(host, port)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(name)s: %(message)s")
     log.setLevel(logging.INFO)
     started = time.perf_counter()
-    app = create_app(index_dir, host=host, port=port)
+    app = create_app(index_dir, host=host, port=port, uploads=uploads, uploads_dir=uploads_dir)
+    logging.getLogger("bm25s").setLevel(logging.WARNING)   # it sets DEBUG on import: noise on every rebuild
     shown = f"[{host}]" if ":" in host else host
     print(f"qa: index {index_dir} loaded in {time.perf_counter() - started:.1f} s; "
           f"chat on http://{shown}:{port}/ , API on http://{shown}:{port}/api/ask (docs: /docs)",
           file=sys.stderr, flush=True)
+    adder = app.state.uploads
+    if adder is not None:
+        print(f"qa: the chat can add documents (saved in {adder.folder}) and rebuild the index; "
+              "QA_UPLOADS=0 turns that off", file=sys.stderr, flush=True)
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            print(f"qa: warning: anyone who can reach {shown}:{port} can add documents and rebuild the index "
+                  "(there is no login); set QA_UPLOADS=0 to prevent it", file=sys.stderr, flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=3)

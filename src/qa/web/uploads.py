@@ -1,0 +1,337 @@
+"""Adding a document from the chat page: check the upload, save it, rebuild the index in place.
+
+An upload is checked before anything is written: its size (MAX_UPLOAD_BYTES), its type by extension
+(ALLOWED_SUFFIXES) and by content (it must decode as text, `qa.documents.decode`; an HTML file must have
+visible text). It is saved under a sanitised name in the uploads folder, which sits beside the index
+folder, never inside it (a rebuild swaps the index folder out): by default `<index>.uploads/`, e.g.
+`index.uploads/` next to `index/`. The index is then rebuilt from the sources it already holds plus the
+whole uploads folder with `qa.build.build`, which re-uses unchanged sources, takes a lock (one build per
+index folder, across processes) and swaps the new index in atomically. Until the new manifest appears
+the IndexHolder keeps answering from the old index; right after the build it loads the new one.
+
+Set QA_UPLOADS=0 (or pass uploads=False to create_app/serve) to leave the feature out of the page.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import threading
+import time
+import unicodedata
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path, PurePath
+
+from ..config import PROJECT_ROOT
+from ..documents import SourceError, decode, display_path
+from .service import QAService
+
+log = logging.getLogger("qa.web")
+
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024          # 5 MB: indexing runs at ~10-20 KB of text a second here
+ALLOWED_SUFFIXES = (".txt", ".md", ".html")
+MAX_NAME_CHARS = 80                          # of a saved file name, extension included
+UPLOADS_ENV = "QA_UPLOADS"                   # "0", "false", "no" or "off" turns uploads off
+UPLOADS_DIR_ENV = "QA_UPLOADS_DIR"           # another uploads folder than <index>.uploads
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_MAX_SUFFIX_TRIES = 1000
+
+
+class UploadError(ValueError):
+    """An upload or rebuild that cannot go ahead; the message says why, in one line."""
+
+
+# ---------------------------------------------------------------- settings
+
+def uploads_enabled(value: bool | None = None) -> bool:
+    """An explicit True/False wins; else QA_UPLOADS decides (on unless it says 0/false/no/off)."""
+    if value is not None:
+        return bool(value)
+    return os.environ.get(UPLOADS_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def default_uploads_dir(index_dir: Path | str) -> Path:
+    """QA_UPLOADS_DIR, else `<index>.uploads` beside the index folder (outside the folder a rebuild swaps)."""
+    configured = os.environ.get(UPLOADS_DIR_ENV, "").strip()
+    if configured:
+        return Path(configured)
+    index_dir = Path(os.path.abspath(index_dir))
+    return index_dir.with_name(f"{index_dir.name}.uploads")
+
+
+# ---------------------------------------------------------------- checks (pure functions)
+
+def sanitise_name(name: str, max_chars: int = MAX_NAME_CHARS) -> str:
+    """A safe file name for an uploaded file: its base name only, [A-Za-z0-9._-], no leading dot or dash.
+
+    Accents are folded to ASCII ("Résumé" -> "Resume"), every other run of unsafe characters becomes one
+    "_", the extension is lower-cased, and the name is cut to `max_chars` keeping its extension.
+    """
+    base = re.split(r"[\\/]", str(name or ""))[-1]
+    base = unicodedata.normalize("NFKD", base).encode("ascii", "ignore").decode("ascii")
+    stem, dot, suffix = base.rpartition(".")
+    if not dot:
+        stem, suffix = base, ""
+    suffix = _UNSAFE.sub("", suffix).lower()
+    stem = _UNSAFE.sub("_", stem)
+    stem = re.sub(r"\.{2,}", ".", stem).lstrip("._-").rstrip("._-") or "upload"
+    suffix = f".{suffix[:10]}" if suffix else ""
+    stem = stem[:max(1, max_chars - len(suffix))].rstrip("._-") or "upload"
+    return stem + suffix
+
+
+def check_size(size: int, name: str, limit: int = MAX_UPLOAD_BYTES) -> None:
+    if size > limit:
+        raise UploadError(f"“{name}” is too large ({human_bytes(size)}; the limit is {human_bytes(limit)})")
+    if size == 0:
+        raise UploadError(f"“{name}” is empty")
+
+
+def check_type(name: str, data: bytes) -> str:
+    """The text of an upload, or UploadError: the extension must be allowed and the bytes must be text."""
+    suffix = PurePath(name).suffix.lower()
+    if suffix not in ALLOWED_SUFFIXES:
+        shown = f"'{suffix}'" if suffix else "no extension"
+        raise UploadError(f"“{name}” cannot be added: only {_allowed_list()} files can be (this one has {shown})")
+    try:
+        text, _encoding = decode(data)
+    except SourceError as exc:
+        raise UploadError(f"“{name}” is not a text file: {exc}") from None
+    if suffix == ".html":
+        from ..html_text import html_to_text
+
+        text = html_to_text(text)
+        if not text.strip():
+            raise UploadError(f"“{name}” has no visible text (only markup, scripts or styles)")
+    elif not text.strip():
+        raise UploadError(f"“{name}” has no text (only whitespace)")
+    return text
+
+
+def read_upload(path: Path | str, name: str | None = None,
+                limit: int = MAX_UPLOAD_BYTES) -> tuple[str, bytes, str]:
+    """Check an uploaded file: (its name, its bytes, its text); UploadError says what is wrong.
+
+    The size is checked before the file is read; `name` (default: the file's own) is what messages show.
+    """
+    path = Path(path)
+    name = re.split(r"[\\/]", str(name or path.name))[-1] or "the file"
+    try:
+        check_size(path.stat().st_size, name, limit)
+        with open(path, "rb") as fh:
+            data = fh.read(limit + 1)       # never more than the limit, even if the file grew meanwhile
+    except OSError as exc:
+        raise UploadError(f"cannot read the uploaded file “{name}”: {exc.strerror or exc}") from None
+    check_size(len(data), name, limit)
+    return name, data, check_type(name, data)
+
+
+def save_upload(folder: Path, name: str, data: bytes) -> tuple[Path, bool]:
+    """Save `data` in `folder` under the sanitised `name`: (path, created).
+
+    The same bytes already saved under that name are re-used (created False); a different file of that
+    name is never overwritten: "-2", "-3", ... is added to the new one's name. The file appears whole
+    (written under a hidden temporary name, then linked into place) so a build never reads half of it.
+    """
+    safe = sanitise_name(name)
+    stem, suffix = os.path.splitext(safe)
+    if suffix not in ALLOWED_SUFFIXES:     # check_type passed the original name; the safe one must agree
+        raise UploadError(f"“{name}” cannot be added: only {_allowed_list()} files can be")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f".{safe}.{uuid.uuid4().hex[:8]}.part"
+        with open(tmp, "xb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            digest = hashlib.sha256(data).hexdigest()
+            for n in range(1, _MAX_SUFFIX_TRIES + 1):
+                candidate = folder / (safe if n == 1 else _numbered(stem, suffix, n))
+                if candidate.is_file() and _sha256(candidate) == digest:
+                    return candidate, False
+                try:
+                    os.link(tmp, candidate)        # fails if the name is taken: never overwrites
+                except FileExistsError:
+                    continue
+                return candidate, True
+        finally:
+            tmp.unlink(missing_ok=True)
+    except OSError as exc:
+        raise UploadError(f"cannot save the upload in {folder}: {exc.strerror or exc}") from None
+    raise UploadError(f"cannot save “{safe}”: too many files of that name in {folder}")
+
+
+def _numbered(stem: str, suffix: str, n: int) -> str:
+    tail = f"-{n}"
+    return stem[:MAX_NAME_CHARS - len(suffix) - len(tail)] + tail + suffix
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def human_bytes(n: int) -> str:
+    if n < 1024:
+        return f"{n} bytes"
+    if n < 1024 ** 2:
+        return f"{n / 1024:.1f} KB"
+    return f"{n / 1024 ** 2:.1f} MB"
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def _allowed_list() -> str:
+    return ", ".join(ALLOWED_SUFFIXES[:-1]) + " and " + ALLOWED_SUFFIXES[-1]
+
+
+def source_paths(manifest: dict, root: Path = PROJECT_ROOT) -> list[Path]:
+    """The files an index was built from: manifest "source" entries, relative to `root` or absolute."""
+    paths = []
+    for entry in manifest.get("sources", []):
+        source = Path(entry["source"])
+        paths.append(source if source.is_absolute() else root / source)
+    return paths
+
+
+# ---------------------------------------------------------------- the rebuild
+
+@dataclass
+class RebuildResult:
+    message: str
+    added: str | None = None             # the source name of the added document, as the index records it
+    changed: bool = True                 # False when the index was already up to date
+    seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+
+
+class Uploads:
+    """Uploads and rebuilds for one server: one rebuild at a time, questions answered meanwhile."""
+
+    def __init__(self, service: QAService, folder: Path | str | None = None, root: Path = PROJECT_ROOT,
+                 limit: int = MAX_UPLOAD_BYTES):
+        self.service = service
+        self.folder = Path(os.path.abspath(folder)) if folder else default_uploads_dir(service.holder.folder)
+        self.root = root
+        self.limit = limit
+        self._lock = threading.Lock()
+
+    @property
+    def busy(self) -> bool:
+        return self._lock.locked()
+
+    def check(self, path: Path | str, name: str | None = None) -> str:
+        """A one-line description of an acceptable upload, or UploadError."""
+        name, data, text = read_upload(path, name, self.limit)
+        return f"“{name}”: {human_bytes(len(data))}, {len(text.split()):,} words of text"
+
+    def rebuild(self, upload: Path | str | None = None, name: str | None = None) -> RebuildResult:
+        """Save the upload (if any) and rebuild the index from its sources plus the uploads folder."""
+        if not self._lock.acquire(blocking=False):
+            raise UploadError("a rebuild is already running; try again when it ends")
+        try:
+            return self._rebuild(upload, name)
+        finally:
+            self._lock.release()
+
+    def _rebuild(self, upload, name) -> RebuildResult:
+        from ..build import BuildError, build
+        from ..index_store import IndexError_
+
+        started = time.perf_counter()
+        holder = self.service.holder
+        try:
+            index = holder.get()    # the newest index on disk (a rebuild done elsewhere is picked up here)
+        except IndexError_ as exc:
+            raise UploadError(str(exc)) from None
+        sources = source_paths(index.manifest, self.root)
+        # An upload deleted from the uploads folder is meant to leave the index; any other source gone
+        # missing stops the rebuild, since rebuilding would silently drop it.
+        sources = [p for p in sources if p.is_file() or not _inside(p, self.folder)]
+        missing = [p for p in sources if not p.is_file()]
+        if missing:
+            shown = ", ".join(str(p) for p in missing[:3])
+            shown += f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+            raise UploadError(f"cannot rebuild: the index's source {shown} is no longer there; rebuild it "
+                              "with `qa build` (the index is unchanged)")
+        saved, created = None, False
+        if upload is not None:
+            shown_name, data, _text = read_upload(upload, name, self.limit)
+            digest = hashlib.sha256(data).hexdigest()
+            same = next((s["source"] for s in index.manifest.get("sources", []) if s.get("sha256") == digest), None)
+            if same is not None:       # these very bytes are indexed already (under this name or another)
+                message = (f"“{shown_name}” is already in the index (as {PurePath(same).name}); "
+                           f"{_holds(index.manifest)}.")
+                return RebuildResult(message, same, changed=False, seconds=time.perf_counter() - started)
+            saved, created = save_upload(self.folder, shown_name, data)
+        paths = sources + ([self.folder] if self.folder.is_dir() else [])
+        try:
+            # No byte limit here: uploads were checked above, and a source the index already holds must
+            # not be dropped because it is larger than the command line's default limit.
+            report = build(paths, holder.folder, root=self.root, max_bytes=None)
+        except (BuildError, SourceError) as exc:
+            self._discard(saved, created)
+            raise UploadError(f"{exc}" if "unchanged" in str(exc) else f"{exc}; the index is unchanged") from None
+        except Exception:
+            self._discard(saved, created)
+            log.exception("rebuilding %s failed", holder.folder)
+            raise UploadError("the rebuild failed (the server log has the details); the index is unchanged") from None
+
+        added = None
+        if saved is not None:
+            added = _recorded_name(saved, self.root)
+            recorded = {s.get("source") for s in report.manifest.get("sources", [])}
+            if added not in recorded:
+                reason = next((why for p, why in report.skipped if Path(p).resolve() == saved.resolve()),
+                              "it has no sentences to index")
+                self._discard(saved, created)
+                raise UploadError(f"“{saved.name}” was not added: {reason}")
+        holder.get()            # load the new index now, so the next question does not wait for it
+        warnings = [f"skipped {_recorded_name(Path(p), self.root)}: {why}" for p, why in report.skipped
+                    if saved is None or Path(p).resolve() != saved.resolve()]
+        seconds = time.perf_counter() - started
+        holds = _holds(report.manifest)
+        if report.unchanged and saved is not None and not created:
+            message = f"“{saved.name}” is already in the index; {holds}."
+        elif report.unchanged:
+            message = f"The index is up to date; {holds}."
+        elif saved is not None:
+            sentences = next((s.get("sentences") for s in report.manifest.get("sources", [])
+                              if s.get("source") == added), None)
+            message = (f"Added “{saved.name}”" + (f" ({plural(sentences, 'sentence')})" if sentences else "") +
+                       f" and rebuilt the index in {seconds:.1f} s; {holds}.")
+        else:
+            message = f"Rebuilt the index in {seconds:.1f} s; {holds}."
+        log.info("upload rebuild of %s: %s", holder.folder, message)
+        return RebuildResult(message, added, not report.unchanged, seconds, warnings)
+
+    @staticmethod
+    def _discard(saved: Path | None, created: bool) -> None:
+        if saved is not None and created:
+            try:
+                saved.unlink()
+            except OSError:
+                log.warning("could not remove %s after a failed rebuild", saved)
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        Path(os.path.abspath(path)).relative_to(os.path.abspath(folder))
+    except ValueError:
+        return False
+    return True
+
+
+def _holds(manifest: dict) -> str:
+    counts = manifest.get("counts", {})
+    return (f"the index holds {plural(counts.get('sources', 0), 'document')}, "
+            f"{plural(counts.get('sentences', 0), 'sentence')}")
+
+
+def _recorded_name(path: Path, root: Path) -> str:
+    """The "source" string a build records for `path` (relative to the project root when inside it)."""
+    return display_path(Path(path), root)

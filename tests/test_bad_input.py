@@ -1,0 +1,291 @@
+"""Bad input to `qa build` and `qa ask`: one clear line on stderr, a non-zero exit, no traceback, nothing lost."""
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from qa.answer import ask
+from qa.build import build
+from qa.config import DEFAULT_SOURCE, PROJECT_ROOT
+from qa.index_store import load_index
+
+pytestmark = pytest.mark.slow      # the index copied here is built with the real model (once per session)
+
+
+def run_qa(*args, timeout=120):
+    return subprocess.run([sys.executable, "-m", "qa", *map(str, args)], capture_output=True, text=True,
+                          cwd=PROJECT_ROOT, env=dict(os.environ, HF_HUB_OFFLINE="1"), timeout=timeout)
+
+
+def fingerprint(folder: Path) -> dict:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def assert_refused(result, message):
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("qa: error: "), result.stderr
+    assert message in lines[0], lines[0]
+    return lines[0]
+
+
+@pytest.fixture
+def index(article_index, tmp_path):
+    folder = tmp_path / "index"
+    shutil.copytree(article_index.folder, folder)
+    return folder
+
+
+def _symlink_loop(folder: Path) -> Path:
+    loop = folder / "loop.txt"
+    loop.symlink_to(loop)
+    return loop
+
+
+def _folder_of_loops(folder: Path) -> Path:
+    docs = folder / "docs"
+    (docs / "inner").mkdir(parents=True)
+    (docs / "inner" / "up").symlink_to(docs)            # a folder loop
+    (docs / "a.txt").symlink_to(docs / "b.txt")         # a file loop
+    (docs / "b.txt").symlink_to(docs / "a.txt")
+    (docs / "gone.md").symlink_to(folder / "nowhere.md")
+    return docs
+
+
+def _folder_without_text(folder: Path) -> Path:
+    docs = folder / "docs"
+    docs.mkdir()
+    (docs / "photo.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    (docs / "empty.txt").write_bytes(b"")
+    (docs / "notes.md").write_text(" \n\t\n", encoding="utf-8")
+    (docs / "table.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+    (docs / "logo.svg").write_text("<svg/>", encoding="utf-8")
+    return docs
+
+
+def _file(name: str, data: bytes):
+    def make(folder: Path) -> Path:
+        (folder / name).write_bytes(data)
+        return folder / name
+    return make
+
+
+BAD_SOURCES = {
+    "empty file": (_file("empty.txt", b""), "empty.txt: empty file"),
+    "whitespace-only file": (_file("blank.txt", b"  \n\n\t \r\n"), "blank.txt: no text (only whitespace)"),
+    "binary file named .txt": (_file("data.txt", b"PK\x03\x04\x14\x00\x00\x00text\x00\x01"),
+                               "data.txt: binary file (contains NUL bytes)"),
+    "control characters": (_file("ctrl.txt", bytes(range(1, 32)) * 40), "ctrl.txt: binary file"),
+    "unsupported type": (_file("photo.png", b"\x89PNG\r\n\x1a\n"), "photo.png: unsupported file type '.png'"),
+    "undecodable bytes": (_file("odd.txt", b"caf\xe9 \x81\x8d\x90 au lait. " * 20),
+                          "odd.txt: not valid text in UTF-8, UTF-16 or Windows-1252"),
+    "HTML without visible text": (_file("page.html", b"<html><head><style>p{}</style></head><body><script>x=1"
+                                                     b"</script></body></html>"),
+                                  "page.html: no visible text (only markup, scripts or styles)"),
+    "missing path": (lambda folder: folder / "missing.txt", "no such file or folder"),
+    "symlink loop": (_symlink_loop, "symlink loop: "),
+    "folder of loops and broken links": (_folder_of_loops, "a.txt: symlink loop"),
+    "folder with no readable text": (_folder_without_text, "no readable text in"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_SOURCES)
+def test_bad_source_is_refused_and_the_index_kept(case, index, tmp_path):
+    make, message = BAD_SOURCES[case]
+    source = make(tmp_path)
+    before = fingerprint(index)
+    line = assert_refused(run_qa("build", source, "--index", index), message)
+    assert fingerprint(index) == before
+    assert not list(tmp_path.glob(".index.build-*"))
+    if case == "folder with no readable text":   # each file and why, still on one line
+        assert "empty.txt: empty file" in line and "notes.md: no text (only whitespace)" in line
+        assert "unsupported file type" in line and "and 1 more" in line
+
+
+def test_fifty_megabyte_single_line_file_is_refused_at_once(index, tmp_path):
+    big = tmp_path / "big.txt"
+    with big.open("w") as fh:
+        for _ in range(10):
+            fh.write("word " * 1_000_000)       # 50 MB, no newline, no full stop
+    before = fingerprint(index)
+    started = time.perf_counter()
+    line = assert_refused(run_qa("build", big, "--index", index), "too large (50.0 MB; the limit is 20.0 MB")
+    assert "--max-bytes" in line
+    assert time.perf_counter() - started < 30, "refused without reading the file"
+    assert fingerprint(index) == before
+    # beside readable files it is only skipped, with a warning saying why
+    small = tmp_path / "small.txt"
+    small.write_text("The harbour was dredged in 1907.\n", encoding="utf-8")
+    result = run_qa("build", big, small, "--index", tmp_path / "other")
+    assert result.returncode == 0, result.stderr
+    assert f"qa: warning: skipped {big}: too large" in result.stderr
+    assert [s["source"] for s in load_index(tmp_path / "other").manifest["sources"]] == [str(small)]
+
+
+def test_max_bytes_is_a_size(tmp_path):
+    result = run_qa("build", DEFAULT_SOURCE, "--max-bytes", "lots", "--index", tmp_path / "ix")
+    assert result.returncode == 2 and "not a size" in result.stderr and "Traceback" not in result.stderr
+    small = tmp_path / "small.txt"
+    small.write_text("The harbour was dredged in 1907.\n", encoding="utf-8")
+    assert_refused(run_qa("build", small, "--max-bytes", "10", "--index", tmp_path / "ix"),
+                   "too large (0.0 MB; the limit is 0.0 MB")
+
+
+def test_windows_1252_and_utf16_files_are_read(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    latin = "The café “Le Naïf” opened in 1923 — its owner was Zoë Brontë.\n"
+    (docs / "latin.txt").write_bytes(latin.encode("cp1252"))
+    (docs / "wide.txt").write_bytes("The ferry to Skye first sailed in 1851.\n".encode("utf-16"))
+    report = build([docs], tmp_path / "index", root=docs)
+    index = load_index(report.index)
+    encodings = {s["source"]: s["encoding"] for s in index.manifest["sources"]}
+    assert encodings == {"latin.txt": "cp1252", "wide.txt": "utf-16"}
+    [sentence] = [s for s in index.sentences if s.source == "latin.txt"]
+    assert sentence.text == latin.strip()
+    assert index.source_text("latin.txt", root=docs)[sentence.start:sentence.end] == sentence.text
+    [sentence] = [s for s in index.sentences if s.source == "wide.txt"]
+    assert index.source_text("wide.txt", root=docs)[sentence.start:sentence.end] == sentence.text
+
+
+def _truncate(name, keep):
+    def corrupt(folder):
+        path = folder / name
+        path.write_bytes(path.read_bytes()[:keep])
+    return corrupt
+
+
+def _edit_manifest(**changes):
+    def corrupt(folder):
+        path = folder / "manifest.json"
+        path.write_text(json.dumps({**json.loads(path.read_text()), **changes}))
+    return corrupt
+
+
+def _drop_manifest_key(key):
+    def corrupt(folder):
+        path = folder / "manifest.json"
+        manifest = json.loads(path.read_text())
+        del manifest[key]
+        path.write_text(json.dumps(manifest))
+    return corrupt
+
+
+def _wider_vectors(folder):
+    import faiss
+    import numpy as np
+
+    ntotal = faiss.read_index(str(folder / "chunks.faiss")).ntotal
+    wide = faiss.IndexFlatIP(768)
+    wide.add(np.ones((ntotal, 768), dtype=np.float32))
+    faiss.write_index(wide, str(folder / "chunks.faiss"))
+
+
+def _drop_a_chunk(folder):
+    path = folder / "chunks.jsonl"
+    path.write_text("".join(path.read_text().splitlines(keepends=True)[:-1]))
+
+
+CORRUPT_INDEXES = {
+    "truncated FAISS file": (_truncate("chunks.faiss", 100), "is corrupt or incomplete"),
+    "empty FAISS file": (_truncate("sentences.faiss", 0), "is corrupt or incomplete"),
+    "invalid manifest": (lambda f: (f / "manifest.json").write_text("{not json"), "is corrupt"),
+    "manifest not an object": (lambda f: (f / "manifest.json").write_text("[1, 2]"), "is incomplete"),
+    "manifest without build_id": (_drop_manifest_key("build_id"), "is incomplete"),
+    "no manifest": (lambda f: (f / "manifest.json").unlink(), "is not an index (no manifest.json)"),
+    "truncated sentences": (_truncate("sentences.jsonl", 5000), "is corrupt or incomplete"),
+    "missing keyword index": (lambda f: shutil.rmtree(f / "keyword_chunks"), "is corrupt or incomplete"),
+    "counts differ": (_drop_a_chunk, "is inconsistent"),
+    "other model": (_edit_manifest(model="sentence-transformers/all-mpnet-base-v2"),
+                    "index was built with model='sentence-transformers/all-mpnet-base-v2'"),
+    "other dimension in manifest": (_edit_manifest(dims=768), "index was built with dims=768"),
+    "other dimension in FAISS file": (_wider_vectors, "holds 768-dim vectors"),
+    "other format": (_edit_manifest(format=2), "index was built with format=2"),
+}
+
+
+@pytest.mark.parametrize("case", CORRUPT_INDEXES)
+def test_asking_a_corrupt_or_foreign_index_fails_clearly(case, index):
+    corrupt, message = CORRUPT_INDEXES[case]
+    corrupt(index)
+    line = assert_refused(run_qa("ask", "--index", index, "When was the agreement signed?"), message)
+    assert "qa build" in line, "says what to do"
+
+
+@pytest.mark.parametrize("case", ["truncated FAISS file", "invalid manifest", "other model"])
+def test_build_replaces_a_corrupt_or_foreign_index_even_when_sources_are_unchanged(case, index):
+    CORRUPT_INDEXES[case][0](index)
+    report = build([DEFAULT_SOURCE], index)
+    assert not report.unchanged
+    assert load_index(index).build_id == report.manifest["build_id"]
+
+
+def test_index_path_under_a_file_or_an_unwritable_system_folder(tmp_path):
+    (tmp_path / "notes.txt").write_text("keep me", encoding="utf-8")
+    assert_refused(run_qa("build", DEFAULT_SOURCE, "--index", tmp_path / "notes.txt" / "index"),
+                   f"{tmp_path / 'notes.txt'} is a file, not a folder")
+    assert_refused(run_qa("build", DEFAULT_SOURCE, "--index", "/sys/qa-index"), "cannot write in /sys")
+    assert (tmp_path / "notes.txt").read_text() == "keep me"
+
+
+def test_index_path_that_is_not_an_index_is_never_replaced(tmp_path):
+    folder = tmp_path / "documents"
+    folder.mkdir()
+    (folder / "thesis.md").write_text("years of work", encoding="utf-8")
+    (folder / "manifest.json").write_text("{}", encoding="utf-8")
+    assert_refused(run_qa("build", DEFAULT_SOURCE, "--index", folder),
+                   f"{folder} is not an index folder (it holds 'thesis.md'); choose another --index")
+    assert sorted(p.name for p in folder.iterdir()) == ["manifest.json", "thesis.md"]
+    (tmp_path / "file.txt").write_text("keep me", encoding="utf-8")
+    assert_refused(run_qa("build", DEFAULT_SOURCE, "--index", tmp_path / "file.txt"),
+                   "exists and is not a folder")
+    assert (tmp_path / "file.txt").read_text() == "keep me"
+
+
+class ReadOnly:
+    """Make a folder unwritable even for root: `chattr +i` (as root) or chmod (otherwise)."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    def __enter__(self):
+        if os.geteuid() == 0:
+            result = subprocess.run(["chattr", "+i", str(self.folder)], capture_output=True, text=True)
+            if result.returncode != 0:
+                pytest.skip(f"chattr +i is not available here: {result.stderr.strip()}")
+        else:
+            self.folder.chmod(0o555)
+        return self
+
+    def __exit__(self, *exc):
+        if os.geteuid() == 0:
+            subprocess.run(["chattr", "-i", str(self.folder)], check=True)
+        else:
+            self.folder.chmod(0o755)
+
+
+@pytest.mark.parametrize("lock_exists", [False, True], ids=["fails-at-the-lock", "fails-at-the-staging-folder"])
+def test_no_write_permission_beside_the_index_keeps_it(index, lock_exists):
+    if lock_exists:   # then the build gets as far as embedding and fails creating its staging folder
+        index.with_name(f".{index.name}.lock").touch()
+    before = fingerprint(index)
+    old = load_index(index).build_id
+    with ReadOnly(index.parent):
+        result = run_qa("build", "--force", DEFAULT_SOURCE, "--index", index, timeout=300)
+        after = fingerprint(index)
+    message = f"cannot write the index to {index}: Operation not permitted; the previous index is unchanged" \
+        if lock_exists else f"cannot write in {index.parent}"
+    if os.geteuid() != 0:
+        message = message.replace("Operation not permitted", "Permission denied")
+    assert_refused(result, message)
+    assert after == before and load_index(index).build_id == old
+    answer = ask(load_index(index), "When did Pakistan sign the Mutual Defense Assistance Agreement?")
+    assert "May 1954" in answer.answer

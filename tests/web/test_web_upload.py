@@ -1,0 +1,425 @@
+"""Adding a document from the chat, and picking up rebuilt indexes without a restart.
+
+The fast tests check the name sanitiser, the size and type checks, saving and the rebuild's guards. The
+slow ones use `upload_server`, a server of its own (own index and uploads folder), so the other web
+tests' server and index are never touched.
+"""
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import httpx
+import pytest
+
+from qa.config import PROJECT_ROOT
+from qa.web.render import status_html
+from qa.web.uploads import (ALLOWED_SUFFIXES, MAX_NAME_CHARS, MAX_UPLOAD_BYTES, Uploads, UploadError, check_size,
+                            check_type, default_uploads_dir, read_upload, sanitise_name, save_upload, source_paths,
+                            uploads_enabled)
+
+MDAA = "When did Pakistan sign the Mutual Defense Assistance Agreement?"
+SKERRA_TEXT = ("Skerra Island lies off the north-west coast.\n\n"
+               "The lighthouse on Skerra Island was first lit on 12 March 1891. Its keeper for the first "
+               "thirty years was Annag MacLeod, who kept a log of every ship that passed.\n\n"
+               "The light was automated in 1978 and the keepers' cottages became a museum.\n")
+SKERRA_QUESTION = "When was the lighthouse on Skerra Island first lit?"
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 8
+
+
+# ---------------------------------------------------------------- fast: names, sizes, types
+
+@pytest.mark.parametrize("name, safe", [
+    ("notes.txt", "notes.txt"),
+    ("../../etc/passwd.txt", "passwd.txt"),
+    ("C:\\Users\\me\\Résumé final (v2).TXT", "Resume_final_v2.txt"),
+    (".bashrc.md", "bashrc.md"),
+    ("...txt", "upload.txt"),
+    ("-rf .txt", "rf.txt"),
+    ("a b\tc\x00d.md", "a_b_c_d.md"),
+    ("日本語.html", "upload.html"),
+    ("..", "upload"),
+    ("", "upload"),
+    ("report.v2.final.txt", "report.v2.final.txt"),
+    ("<script>alert(1)</script>.txt", "script.txt"),          # "/" ends a folder name
+    ("<img src=x onerror=alert(1)>.md", "img_src_x_onerror_alert_1.md"),
+])
+def test_sanitise_name(name, safe):
+    assert sanitise_name(name) == safe
+
+
+def test_sanitised_names_are_safe_and_short():
+    for name in ["x" * 500 + ".html", "é" * 300 + ".txt", "/" * 50, "a" * 40 + "/" + "b" * 200 + ".md",
+                 ". . . .txt", "\\\\server\\share\\..\\doc.txt", "CON.txt", "a.TXT "]:
+        safe = sanitise_name(name)
+        assert re.fullmatch(r"[A-Za-z0-9_-][A-Za-z0-9._-]*", safe), (name, safe)
+        assert len(safe) <= MAX_NAME_CHARS and "/" not in safe and not safe.startswith(".")
+    assert sanitise_name("x" * 500 + ".html").endswith(".html")
+
+
+def test_size_limit():
+    check_size(MAX_UPLOAD_BYTES, "big.txt")
+    with pytest.raises(UploadError, match=r"“big\.txt” is too large \(5\.0 MB; the limit is 5\.0 MB\)"):
+        check_size(MAX_UPLOAD_BYTES + 1, "big.txt")
+    with pytest.raises(UploadError, match="empty"):
+        check_size(0, "nothing.txt")
+
+
+def test_type_checked_by_extension_and_content():
+    assert check_type("notes.txt", "Plain text.".encode()) == "Plain text."
+    assert "Hello" in check_type("page.html", b"<html><body><p>Hello there.</p></body></html>")
+    assert check_type("NOTES.MD", "# Title\n\nCaf\xe9 text.".encode("cp1252")).startswith("# Title")
+    with pytest.raises(UploadError, match=r"only \.txt, \.md and \.html files can be \(this one has '\.png'\)"):
+        check_type("photo.png", b"text")
+    with pytest.raises(UploadError, match="has no extension"):
+        check_type("README", b"text")
+    with pytest.raises(UploadError, match=r"“photo\.txt” is not a text file: binary file"):
+        check_type("photo.txt", PNG)
+    with pytest.raises(UploadError, match="not a text file: empty file"):
+        check_type("empty.txt", b"")
+    with pytest.raises(UploadError, match="no text"):
+        check_type("blank.md", b"  \n\t \n")
+    with pytest.raises(UploadError, match="no visible text"):
+        check_type("page.html", b"<html><script>var x = 1;</script></html>")
+    assert set(ALLOWED_SUFFIXES) == {".txt", ".md", ".html"}
+
+
+def test_read_upload_checks_the_size_before_reading(tmp_path):
+    big = tmp_path / "big.txt"
+    with big.open("wb") as fh:
+        fh.truncate(MAX_UPLOAD_BYTES + 10)       # sparse: no need to write 5 MB
+    with pytest.raises(UploadError, match="too large"):
+        read_upload(big)
+    small = tmp_path / "upload-123" / "notes.txt"
+    small.parent.mkdir()
+    small.write_text("One fact.", encoding="utf-8")
+    name, data, text = read_upload(small)
+    assert (name, data, text) == ("notes.txt", b"One fact.", "One fact.")
+    with pytest.raises(UploadError, match="cannot read the uploaded file “gone.txt”"):
+        read_upload(tmp_path / "gone.txt")
+
+
+def test_save_upload_never_overwrites_a_different_file(tmp_path):
+    folder = tmp_path / "index.uploads"
+    first, created = save_upload(folder, "../My Notes.txt", b"first version")
+    assert (first.name, created) == ("My_Notes.txt", True)
+    again, created = save_upload(folder, "My Notes.txt", b"first version")
+    assert (again, created) == (first, False)                     # same bytes: re-used, not duplicated
+    second, created = save_upload(folder, "My Notes.txt", b"second version")
+    assert (second.name, created) == ("My_Notes-2.txt", True)
+    third, _ = save_upload(folder, "My Notes.txt", b"third version")
+    assert third.name == "My_Notes-3.txt"
+    assert first.read_bytes() == b"first version" and second.read_bytes() == b"second version"
+    assert sorted(p.name for p in folder.iterdir()) == ["My_Notes-2.txt", "My_Notes-3.txt", "My_Notes.txt"]
+
+
+def test_uploads_switch_and_folder(monkeypatch, tmp_path):
+    monkeypatch.delenv("QA_UPLOADS", raising=False)
+    assert uploads_enabled() is True
+    for off in ("0", "false", "No", " off "):
+        monkeypatch.setenv("QA_UPLOADS", off)
+        assert uploads_enabled() is False
+    monkeypatch.setenv("QA_UPLOADS", "1")
+    assert uploads_enabled() is True and uploads_enabled(False) is False
+    monkeypatch.setenv("QA_UPLOADS", "0")
+    assert uploads_enabled(True) is True
+    monkeypatch.delenv("QA_UPLOADS_DIR", raising=False)
+    assert default_uploads_dir(tmp_path / "index") == tmp_path / "index.uploads"     # beside, not inside
+    monkeypatch.setenv("QA_UPLOADS_DIR", str(tmp_path / "elsewhere"))
+    assert default_uploads_dir(tmp_path / "index") == tmp_path / "elsewhere"
+
+
+def test_source_paths_resolve_relative_and_absolute(tmp_path):
+    manifest = {"sources": [{"source": "data/a.txt"}, {"source": str(tmp_path / "b.md")}]}
+    assert source_paths(manifest) == [PROJECT_ROOT / "data" / "a.txt", tmp_path / "b.md"]
+
+
+def test_status_line_is_escaped():
+    html = status_html('<img src=x onerror="alert(1)"> is not a text file', "error")
+    assert "<img" not in html and "&lt;img" in html and "qa-status-error" in html
+
+
+def _stub_service(folder: Path, sources: list[str]):
+    manifest = {"build_id": "b1", "sources": [{"source": s} for s in sources], "counts": {}}
+    index = SimpleNamespace(manifest=manifest, build_id="b1")
+    return SimpleNamespace(holder=SimpleNamespace(folder=folder, get=lambda: index),
+                           summary=lambda: {"build_id": "b1", "sources": [{"source": s, "bytes": 10} for s in sources],
+                                            "counts": {"sentences": 1}, "built_at": None})
+
+
+def test_one_rebuild_at_a_time(tmp_path):
+    uploads = Uploads(_stub_service(tmp_path / "index", []), tmp_path / "up")
+    with uploads._lock:
+        with pytest.raises(UploadError, match="a rebuild is already running"):
+            uploads.rebuild()
+    assert not uploads.busy
+
+
+def test_rebuild_refuses_when_a_source_is_gone(tmp_path):
+    upload = tmp_path / "new.txt"
+    upload.write_text("A fact.", encoding="utf-8")
+    uploads = Uploads(_stub_service(tmp_path / "index", [str(tmp_path / "moved.txt")]), tmp_path / "up")
+    with pytest.raises(UploadError, match=r"moved\.txt is no longer there.*index is unchanged"):
+        uploads.rebuild(upload)
+    assert not (tmp_path / "up").exists()          # nothing saved
+
+
+def test_rebuild_refuses_a_binary_upload_before_saving(tmp_path):
+    source = tmp_path / "a.txt"
+    source.write_text("A fact.", encoding="utf-8")
+    png = tmp_path / "photo.txt"
+    png.write_bytes(PNG)
+    uploads = Uploads(_stub_service(tmp_path / "index", [str(source)]), tmp_path / "up")
+    with pytest.raises(UploadError, match="not a text file"):
+        uploads.rebuild(png)
+    assert not (tmp_path / "up").exists()
+
+
+def test_panel_is_left_out_when_uploads_are_off(tmp_path):
+    from qa.web.chat import build_chat
+
+    service = _stub_service(tmp_path / "index", ["data/pak-us-diplomatic-relations.txt"])
+    ids = lambda demo: {c.get("props", {}).get("elem_id") for c in demo.config["components"]}  # noqa: E731
+    assert {"qa-add", "qa-upload", "qa-rebuild"} <= ids(build_chat(service, Uploads(service, tmp_path / "up")))
+    assert not {"qa-add", "qa-upload", "qa-rebuild"} & ids(build_chat(service, None))
+
+
+# ---------------------------------------------------------------- slow: a real server of its own
+
+def health(server) -> dict:
+    r = httpx.get(f"{server.url}/api/health", timeout=30)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def ask(server, question: str) -> dict:
+    r = httpx.post(f"{server.url}/api/ask", json={"question": question}, timeout=120)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def manifest_sources(index: Path) -> list[Path]:
+    return source_paths(json.loads((index / "manifest.json").read_text(encoding="utf-8")))
+
+
+@pytest.mark.slow
+def test_rebuild_outside_the_server_is_picked_up_by_the_next_question(upload_server, build_with_cli, tmp_path):
+    before = health(upload_server)
+    extra = tmp_path / "viaduct.txt"
+    extra.write_text("The Hollin Valley railway viaduct was completed in 1874. It has twenty-one arches of "
+                     "local sandstone.\n", encoding="utf-8")
+    # what the index holds now (the article, perhaps an upload) plus the new file, rebuilt by the CLI
+    build_with_cli([*manifest_sources(upload_server.index), extra], upload_server.index)
+
+    answer = ask(upload_server, "When was the Hollin Valley railway viaduct completed?")
+    assert "1874" in answer["answer"], answer
+    assert answer["citations"][0]["source"] == str(extra.resolve())
+    after = health(upload_server)
+    assert after["build_id"] != before["build_id"]
+    assert str(extra.resolve()) in [s["source"] for s in after["sources"]]
+    assert len(after["sources"]) == len(before["sources"]) + 1
+    assert "May 1954" in ask(upload_server, MDAA)["answer"]          # the article is still there
+
+
+# ---------------------------------------------------------------- browser
+
+def open_panel(chat):
+    from playwright.sync_api import expect
+
+    chat.page.get_by_text("Add a document", exact=True).click()
+    expect(chat.page.locator("#qa-rebuild")).to_be_visible()
+    return chat.page.locator("#qa-upload-status")
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_upload_a_text_file_rebuild_and_ask(upload_chat, upload_server, tmp_path, output_dir):
+    from playwright.sync_api import expect
+
+    chat, page = upload_chat, upload_chat.page
+    before = health(upload_server)
+    upload = tmp_path / "Skerra lighthouse (notes).txt"
+    upload.write_text(SKERRA_TEXT, encoding="utf-8")
+    saved_name = "Skerra_lighthouse_notes.txt"
+
+    status = open_panel(chat)
+    started = time.perf_counter()
+    page.locator("#qa-upload input[type=file]").set_input_files(str(upload))
+    expect(status).to_contain_text("Click “Rebuild index” to add it")
+    expect(status).to_contain_text("“Skerra lighthouse (notes).txt”")
+    page.locator("#qa-rebuild").click()
+    # questions are answered while the rebuild runs (or just after, if it was quicker than this request)
+    assert "May 1954" in ask(upload_server, MDAA)["answer"]
+    expect(status.locator('.qa-status-ok[data-action="rebuild"]')).to_contain_text(f"Added “{saved_name}”",
+                                                                              timeout=180_000)
+    rebuilt = time.perf_counter()
+    expect(page.locator("#qa-header")).to_contain_text(saved_name)
+
+    reply = chat.ask(SKERRA_QUESTION)
+    expect(reply.locator(".qa-short")).to_contain_text("12 March 1891")
+    expect(reply.locator("ol.qa-cites li").first).to_contain_text("first lit on 12 March 1891")
+    expect(reply.locator("ol.qa-cites li").first.locator(".qa-loc")).to_contain_text(saved_name)
+    answered = time.perf_counter()
+    reply = chat.ask(MDAA)
+    expect(reply.locator(".qa-short")).to_have_text("May 1954")
+
+    after = health(upload_server)
+    assert after["build_id"] != before["build_id"]
+    saved = upload_server.uploads / saved_name
+    assert saved.read_text(encoding="utf-8") == SKERRA_TEXT
+    assert str(saved.resolve()) in [s["source"] for s in after["sources"]]
+    assert not list(upload_server.index.glob("*.txt"))          # nothing saved inside the index folder
+    page.screenshot(path=str(output_dir / "chat-upload.png"), full_page=True)
+    timing = (f"upload -> rebuilt: {rebuilt - started:.1f} s; upload -> answer shown: {answered - started:.1f} s\n")
+    (output_dir / "upload-timing.txt").write_text(timing, encoding="utf-8")
+    print(timing)
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_binary_upload_is_refused_and_the_index_unchanged(upload_chat, upload_server, tmp_path):
+    from playwright.sync_api import expect
+
+    page = upload_chat.page
+    before = health(upload_server)
+    saved_before = sorted(upload_server.uploads.iterdir()) if upload_server.uploads.exists() else []
+    fake = tmp_path / "holiday photo.txt"
+    fake.write_bytes(PNG)
+
+    status = open_panel(upload_chat)
+    page.locator("#qa-upload input[type=file]").set_input_files(str(fake))
+    refused = "“holiday photo.txt” is not a text file: binary file"
+    expect(status.locator('.qa-status-error[data-action="check"]')).to_contain_text(refused)
+    page.locator("#qa-rebuild").click()                    # the user insists: refused again, nothing built
+    expect(status.locator('.qa-status-error[data-action="rebuild"]')).to_contain_text(refused, timeout=60_000)
+    expect(page.locator("body")).not_to_contain_text("Traceback")
+
+    after = health(upload_server)
+    assert after["build_id"] == before["build_id"]
+    assert (sorted(upload_server.uploads.iterdir()) if upload_server.uploads.exists() else []) == saved_before
+    reply = upload_chat.ask(MDAA)
+    expect(reply.locator(".qa-short")).to_have_text("May 1954")
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_outside_rebuild_reaches_the_open_page_on_the_next_question(upload_chat, upload_server, build_with_cli,
+                                                                   tmp_path):
+    """An open page learns of a rebuild done elsewhere on its next question (header too), or from the button."""
+    from playwright.sync_api import expect
+
+    header = upload_chat.page.locator("#qa-header")
+    extra = tmp_path / "harbour-notes.md"
+    extra.write_text("# Harbour\n\nThe harbour master of Port Elsin in 1902 was Ewan Tulloch.\n", encoding="utf-8")
+    expect(header).not_to_contain_text("harbour-notes.md")
+    build_with_cli([*manifest_sources(upload_server.index), extra], upload_server.index)
+
+    reply = upload_chat.ask("Who was the harbour master of Port Elsin in 1902?")
+    expect(reply.locator(".qa-short")).to_contain_text("Ewan Tulloch")
+    expect(header).to_contain_text("harbour-notes.md")
+
+    status = open_panel(upload_chat)
+    upload_chat.page.locator("#qa-rebuild").click()       # no file: re-reads the indexed documents
+    expect(status.locator(".qa-status-ok")).to_contain_text("The index is up to date", timeout=120_000)
+
+    # the same bytes again, under another name: recognised, nothing saved or rebuilt
+    build_id = health(upload_server)["build_id"]
+    copy = tmp_path / "copy of harbour.md"
+    copy.write_bytes(extra.read_bytes())
+    upload_chat.page.locator("#qa-upload input[type=file]").set_input_files(str(copy))
+    expect(status.locator('[data-action="check"]')).to_be_visible()
+    upload_chat.page.locator("#qa-rebuild").click()
+    expect(status.locator(".qa-status-ok")).to_contain_text("“copy of harbour.md” is already in the index "
+                                                            "(as harbour-notes.md)")
+    assert health(upload_server)["build_id"] == build_id
+    assert not list(upload_server.uploads.glob("copy*"))          # (no folder yet is fine too)
+
+
+def inventory_text(lines: int) -> str:
+    """A long, dull document: indexing it takes long enough to ask questions meanwhile."""
+    goods = ["tins of green paint", "coils of hemp rope", "sacks of oats", "boxes of brass screws",
+             "rolls of canvas", "jars of linseed oil", "bundles of oak laths", "crates of slate tiles"]
+    return "\n".join(f"Crate {n} in aisle {n % 37} of the Dunmore store holds {n % 90 + 3} "
+                     f"{goods[n % len(goods)]}, counted by clerk number {n % 23}." for n in range(lines)) + "\n"
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_questions_are_answered_while_a_rebuild_runs(upload_chat, upload_server, tmp_path):
+    from playwright.sync_api import expect
+
+    big = tmp_path / "dunmore-inventory.txt"
+    big.write_text(inventory_text(600), encoding="utf-8")           # ~55 KB: several seconds of indexing
+    status = open_panel(upload_chat)
+    upload_chat.page.locator("#qa-upload input[type=file]").set_input_files(str(big))
+    expect(status.locator('[data-action="check"]')).to_contain_text("Click “Rebuild index”")
+    upload_chat.page.locator("#qa-rebuild").click()
+    busy = status.locator(".qa-status-busy")
+    expect(busy).to_be_visible()
+
+    reply = upload_chat.ask(MDAA)                                     # in the chat, through Gradio's queue
+    expect(reply.locator(".qa-short")).to_have_text("May 1954")
+    started = time.perf_counter()
+    answer = ask(upload_server, "Who did Bilawal Bhutto Zardari meet in New York?")   # and over the API
+    api_seconds = time.perf_counter() - started
+    assert "Blinken" in answer["answer"] or "Blinken" in answer["citations"][0]["text"]
+    assert busy.count() == 1, "the rebuild ended before the questions were answered: use a longer document"
+    assert api_seconds < 30
+
+    expect(status.locator(".qa-status-ok")).to_contain_text("Added “dunmore-inventory.txt”", timeout=300_000)
+    reply = upload_chat.ask("How many sacks of oats does crate 402 hold?")
+    expect(reply.locator("ol.qa-cites li").first).to_contain_text("Crate 402")
+
+
+def test_rebuild_builds_from_the_indexed_sources_plus_the_uploads_folder(tmp_path, monkeypatch):
+    """What is handed to qa.build.build; an upload deleted from the folder leaves the index quietly."""
+    import qa.build
+
+    article = tmp_path / "article.txt"
+    article.write_text("An article.", encoding="utf-8")
+    folder = tmp_path / "index.uploads"
+    folder.mkdir()
+    (folder / "kept.txt").write_text("Kept.", encoding="utf-8")
+    service = _stub_service(tmp_path / "index", [str(article), str(folder / "kept.txt"), str(folder / "gone.txt")])
+    calls = []
+
+    def fake_build(paths, target, **kwargs):
+        calls.append((paths, target, kwargs))
+        docs = [str(article), str(folder / "kept.txt"), str(folder / "new.txt")]
+        manifest = {"sources": [{"source": d, "sentences": 1} for d in docs],
+                    "counts": {"sources": 3, "sentences": 3}}
+        return SimpleNamespace(manifest=manifest, skipped=[], unchanged=False)
+
+    monkeypatch.setattr(qa.build, "build", fake_build)
+    upload = tmp_path / "gradio-tmp" / "new.txt"
+    upload.parent.mkdir()
+    upload.write_text("A new fact.", encoding="utf-8")
+    result = Uploads(service, folder).rebuild(upload)
+    [(paths, target, kwargs)] = calls
+    assert paths == [article, folder / "kept.txt", folder] and target == tmp_path / "index"
+    assert kwargs["max_bytes"] is None
+    assert (folder / "new.txt").read_text(encoding="utf-8") == "A new fact."
+    assert result.message.startswith("Added “new.txt” (1 sentence) and rebuilt the index in ")
+    assert result.message.endswith("; the index holds 3 documents, 3 sentences.")
+
+
+def test_a_failed_build_keeps_no_upload(tmp_path, monkeypatch):
+    import qa.build
+
+    article = tmp_path / "article.txt"
+    article.write_text("An article.", encoding="utf-8")
+
+    def busy_build(paths, target, **kwargs):
+        raise qa.build.BuildError(f"another build of {target} is running; try again when it ends")
+
+    monkeypatch.setattr(qa.build, "build", busy_build)
+    upload = tmp_path / "new.txt"
+    upload.write_text("A new fact.", encoding="utf-8")
+    uploads = Uploads(_stub_service(tmp_path / "index", [str(article)]), tmp_path / "up")
+    with pytest.raises(UploadError, match="another build of .* is running; try again when it ends; "
+                                          "the index is unchanged"):
+        uploads.rebuild(upload)
+    assert list((tmp_path / "up").iterdir()) == []
