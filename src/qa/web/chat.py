@@ -10,9 +10,9 @@ from ..answer import QuestionError
 from ..index_store import IndexError_
 from .assets import PANEL_JS
 from .render import (DOES_NOT_SAY, answer_html, error_html, header_html, question_html, source_panel_html,
-                     status_html)
+                     human_size, status_html)
 from .service import QAService
-from .uploads import ALLOWED_SUFFIXES, Uploads, UploadError, human_bytes
+from .uploads import ALLOWED_SUFFIXES, Uploads, UploadError
 
 log = logging.getLogger("qa.web")
 MAX_PANEL_TURNS = 30          # older answers drop out of the source panel (the chat keeps them)
@@ -176,7 +176,7 @@ def add_document_panel(uploads: Uploads):
     """The collapsed "Add a document" panel: a file, a button, a status line."""
     kinds = ", ".join(ALLOWED_SUFFIXES)
     with gr.Accordion("Add a document", open=False, elem_id="qa-add"):
-        gr.Markdown(f"Upload a text file ({kinds}; up to {human_bytes(uploads.limit)}) and rebuild the index: "
+        gr.Markdown(f"Upload a text file ({kinds}; up to {human_size(uploads.limit)}) and rebuild the index: "
                     "the chat then answers from it too, without a restart. Without a file, "
                     "“Rebuild index” re-reads the documents already indexed.", elem_id="qa-add-help")
         upload = gr.File(label="Document", file_count="single", file_types=list(ALLOWED_SUFFIXES),

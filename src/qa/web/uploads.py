@@ -26,6 +26,7 @@ from pathlib import Path, PurePath
 
 from ..config import PROJECT_ROOT
 from ..documents import SourceError, decode, display_path
+from .render import human_size
 from .service import QAService
 
 log = logging.getLogger("qa.web")
@@ -84,7 +85,7 @@ def sanitise_name(name: str, max_chars: int = MAX_NAME_CHARS) -> str:
 
 def check_size(size: int, name: str, limit: int = MAX_UPLOAD_BYTES) -> None:
     if size > limit:
-        raise UploadError(f"“{name}” is too large ({human_bytes(size)}; the limit is {human_bytes(limit)})")
+        raise UploadError(f"“{name}” is too large ({human_size(size)}; the limit is {human_size(limit)})")
     if size == 0:
         raise UploadError(f"“{name}” is empty")
 
@@ -173,14 +174,6 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def human_bytes(n: int) -> str:
-    if n < 1024:
-        return f"{n} bytes"
-    if n < 1024 ** 2:
-        return f"{n / 1024:.1f} KB"
-    return f"{n / 1024 ** 2:.1f} MB"
-
-
 def plural(n: int, word: str) -> str:
     return f"{n:,} {word}{'' if n == 1 else 's'}"
 
@@ -227,7 +220,7 @@ class Uploads:
     def check(self, path: Path | str, name: str | None = None) -> str:
         """A one-line description of an acceptable upload, or UploadError."""
         name, data, text = read_upload(path, name, self.limit)
-        return f"“{name}”: {human_bytes(len(data))}, {len(text.split()):,} words of text"
+        return f"“{name}”: {human_size(len(data))}, {len(text.split()):,} words of text"
 
     def rebuild(self, upload: Path | str | None = None, name: str | None = None) -> RebuildResult:
         """Save the upload (if any) and rebuild the index from its sources plus the uploads folder."""
