@@ -7,7 +7,7 @@ import re
 import numpy as np
 
 from . import embedder
-from .config import RetrievalSettings, load_retrieval_settings
+from .config import CALIBRATION_FILE, RetrievalSettings, load_retrieval_settings
 from .followup import resolve
 from .index_store import Index, normalise
 from .keyword import terms
@@ -17,7 +17,7 @@ from .spans import extract_span
 from .types import Answer, Citation, Passage
 
 MAX_QUESTION_CHARS = 1000
-_settings: RetrievalSettings | None = None
+_settings: tuple[float | None, RetrievalSettings] | None = None
 
 
 class QuestionError(ValueError):
@@ -25,10 +25,15 @@ class QuestionError(ValueError):
 
 
 def default_settings() -> RetrievalSettings:
+    """The calibrated settings, read again when `qa eval` rewrites the calibration file."""
     global _settings
-    if _settings is None:
-        _settings = load_retrieval_settings()
-    return _settings
+    try:
+        stamp = CALIBRATION_FILE.stat().st_mtime
+    except OSError:
+        stamp = None
+    if _settings is None or _settings[0] != stamp:
+        _settings = (stamp, load_retrieval_settings())
+    return _settings[1]
 
 
 def validate_question(question) -> str:

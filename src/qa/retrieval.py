@@ -7,6 +7,7 @@ import numpy as np
 
 from .config import RetrievalSettings
 from .index_store import Index
+from .keyword import terms
 
 
 @dataclass
@@ -79,8 +80,6 @@ def rank_sentences(index: Index, qvec: np.ndarray, qterms: list[str], chunks: li
 
 
 def _has_answer_entity(sentence, labels: tuple, qterms: list[str]) -> float:
-    from .keyword import terms
-
     asked = set(qterms)
     for label, start, end in sentence.entities:
         if label in labels and not set(terms(sentence.text[start:end])) <= asked:
