@@ -1,4 +1,5 @@
 """The benchmark's corpus assembly, and one quick run (no timed assertions)."""
+import gzip
 import json
 
 import pytest
@@ -20,6 +21,17 @@ def test_assemble_corpus_copies_distinct_utf8_texts_up_to_the_target(tmp_path):
     assert sorted(p.name[6:] for p in (tmp_path / "out").iterdir()) == ["src-a.txt", "src-e.txt"]
 
 
+def test_assemble_corpus_decompresses_gzip_texts_and_skips_broken_ones(tmp_path):
+    sources = tmp_path / "src"
+    sources.mkdir()
+    (sources / "changelog.gz").write_bytes(gzip.compress(("delta " * 100).encode("utf-8")))
+    (sources / "broken.gz").write_bytes(b"\x1f\x8b not really gzip" * 30)
+    info = assemble_corpus(tmp_path / "out", 10_000, candidates=sorted(sources.iterdir()))
+    assert info["files"] == 1 and info["bytes"] == 600
+    (copied,) = (tmp_path / "out").iterdir()
+    assert copied.name.endswith("src-changelog.txt") and copied.read_text(encoding="utf-8") == "delta " * 100
+
+
 @pytest.mark.slow
 def test_quick_bench_writes_its_report(tmp_path):
     from qa.evaluation.bench import run_bench
@@ -30,4 +42,9 @@ def test_quick_bench_writes_its_report(tmp_path):
     article = data["corpora"][0]
     assert article["ask_median_ms"] > 0 and article["embed_median_ms"] > 0 and len(article["build_s"]) == 3
     assert data["peak_rss_mb"] > 0
-    assert "ask / bare embedding" in (tmp_path / "bench.md").read_text(encoding="utf-8")
+    disk = article["index_bytes"]
+    assert disk["vectors"] > 0 and disk["records"] > 0 and disk["keyword"] > 0
+    assert disk["total"] == disk["vectors"] + disk["records"] + disk["keyword"] + disk["other"]
+    assert article["faiss"]["chunks"] == "flat"
+    report = (tmp_path / "bench.md").read_text(encoding="utf-8")
+    assert "ask / bare embedding" in report and "index on disk" in report
