@@ -1,6 +1,7 @@
 """Keyword retrieval: BM25 (bm25s) over our own light tokenizer."""
 from __future__ import annotations
 
+import logging
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -41,20 +42,38 @@ def terms(text: str) -> list[str]:
     return out
 
 
+def _bm25s():
+    """bm25s, imported on first use; it sets its own logger to DEBUG on import, which would log every build."""
+    import bm25s
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    return bm25s
+
+
+def _postings_sorted(indices: np.ndarray, indptr: np.ndarray) -> bool:
+    """Whether every term's postings list is in increasing document order."""
+    if len(indices) < 2:
+        return True
+    rising = np.diff(indices.astype(np.int64)) > 0
+    rising[indptr[1:-1][(indptr[1:-1] > 0) & (indptr[1:-1] < len(indices))] - 1] = True   # a new term may restart
+    return bool(rising.all())
+
+
 class KeywordIndex:
     """BM25 over a list of texts; saved as bm25s' plain files."""
 
     def __init__(self, retriever):
         self._retriever = retriever
-        indptr = np.asarray(retriever.scores["indptr"])
-        self._df = np.diff(indptr)
+        self._indptr = np.asarray(retriever.scores["indptr"])
+        self._indices = np.asarray(retriever.scores["indices"])
+        self._data = np.asarray(retriever.scores["data"])
+        self._df = np.diff(self._indptr)
         self._vocab = retriever.vocab_dict
         self.num_docs = int(retriever.scores["num_docs"])
+        self._sorted = _postings_sorted(self._indices, self._indptr)
 
     @classmethod
     def build(cls, texts: list[str]) -> "KeywordIndex":
-        import bm25s
-        retriever = bm25s.BM25()
+        retriever = _bm25s().BM25()
         retriever.index([terms(t) or [""] for t in texts], show_progress=False)
         return cls(retriever)
 
@@ -63,14 +82,34 @@ class KeywordIndex:
 
     @classmethod
     def load(cls, folder: Path) -> "KeywordIndex":
-        import bm25s
-        return cls(bm25s.BM25.load(str(folder), show_progress=False, allow_pickle=False))
+        return cls(_bm25s().BM25.load(str(folder), show_progress=False, allow_pickle=False))
 
     def scores(self, query_terms: list[str]) -> np.ndarray:
         known = [t for t in query_terms if t in self._vocab]
         if not known:
             return np.zeros(self.num_docs, dtype=np.float32)
         return np.asarray(self._retriever.get_scores(known), dtype=np.float32)
+
+    def scores_for(self, query_terms: list[str], ids: np.ndarray) -> np.ndarray:
+        """scores(query_terms)[ids], without scoring every document: each term's postings (sorted by
+        document) are searched for `ids`. On a large corpus this is the difference that keeps ask()
+        close to the cost of embedding the question."""
+        if not self._sorted:
+            return self.scores(query_terms)[ids]
+        ids = np.asarray(ids, dtype=np.int64)
+        out = np.zeros(len(ids), dtype=np.float32)
+        for term in query_terms:
+            tid = self._vocab.get(term)
+            if tid is None:
+                continue
+            lo, hi = int(self._indptr[tid]), int(self._indptr[tid + 1])
+            if hi == lo:
+                continue
+            postings = self._indices[lo:hi]
+            pos = np.minimum(np.searchsorted(postings, ids), hi - lo - 1)
+            hit = postings[pos] == ids
+            out[hit] += self._data[lo:hi][pos[hit]]
+        return out
 
     def knows(self, term: str) -> bool:
         return term in self._vocab

@@ -36,7 +36,8 @@ def rank_chunks(index: Index, qvec: np.ndarray, qterms: list[str], settings: Ret
     if mode == "dense":
         candidates = set(dense)
     else:
-        candidates = set(dense) | {int(i) for i in np.argsort(-keyword)[:depth] if keyword[i] > 0}
+        top = np.argpartition(-keyword, depth - 1)[:depth] if 0 < depth < n else np.arange(n)
+        candidates = set(dense) | {int(i) for i in top if keyword[i] > 0}
     wd, wk = {"hybrid": (settings.dense_weight, settings.keyword_weight),
               "dense": (1.0, 0.0), "keyword": (0.0, 1.0)}[mode]
     missing = [i for i in candidates if i not in dense] if mode == "hybrid" else []
@@ -64,7 +65,7 @@ def rank_sentences(index: Index, qvec: np.ndarray, qterms: list[str], chunks: li
         return []
     ids = np.fromiter(chunk_score, dtype=np.int64)
     dense = index.sentence_vectors[ids] @ qvec if mode != "keyword" else np.zeros(len(ids))
-    keyword = index.keyword_sentences.scores(qterms)[ids] if mode != "dense" else np.zeros(len(ids))
+    keyword = index.keyword_sentences.scores_for(qterms, ids) if mode != "dense" else np.zeros(len(ids))
     keyword = _normalised_keyword(keyword)
     wd, wk, wc = settings.sentence_dense_weight, settings.sentence_keyword_weight, settings.sentence_chunk_weight
     if mode == "dense":
