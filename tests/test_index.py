@@ -1,5 +1,6 @@
 import hashlib
 import json
+import logging
 import shutil
 
 import pytest
@@ -28,6 +29,14 @@ def test_sentence_offsets_point_into_the_file(article_index, article_text):
     for s in article_index.sentences:
         assert article_text[s.start:s.end] == s.text
     assert not any("Comments are closed" in s.text for s in article_index.sentences), "page furniture dropped"
+
+
+def test_a_build_and_a_load_log_nothing_below_warning(tmp_path, caplog):
+    """bm25s sets its logger to DEBUG when imported; a build must not print its chatter."""
+    caplog.set_level(logging.DEBUG)
+    build([DEFAULT_SOURCE], tmp_path / "index")
+    load_index(tmp_path / "index")
+    assert [(r.name, r.levelname) for r in caplog.records if r.name.startswith("bm25s")] == []
 
 
 def test_committed_index_is_fresh():

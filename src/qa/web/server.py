@@ -91,7 +91,6 @@ def serve(index_dir: Path | str, host: str = DEFAULT_HOST, port: int = DEFAULT_P
     log.setLevel(logging.INFO)
     started = time.perf_counter()
     app = create_app(index_dir, host=host, port=port, uploads=uploads, uploads_dir=uploads_dir)
-    logging.getLogger("bm25s").setLevel(logging.WARNING)   # it sets DEBUG on import: noise on every rebuild
     shown = f"[{host}]" if ":" in host else host
     print(f"qa: index {index_dir} loaded in {time.perf_counter() - started:.1f} s; "
           f"chat on http://{shown}:{port}/ , API on http://{shown}:{port}/api/ask (docs: /docs)",
