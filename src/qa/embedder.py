@@ -54,5 +54,6 @@ def window_tokens() -> int:
 
 
 def count_wordpieces(texts: list[str]) -> list[int]:
+    """Word pieces per text, special tokens included; texts over the window are counted, not warned about."""
     tokenizer = get_model().tokenizer
-    return [len(ids) for ids in tokenizer(texts, add_special_tokens=True)["input_ids"]]
+    return [len(ids) for ids in tokenizer(texts, add_special_tokens=True, verbose=False)["input_ids"]]
