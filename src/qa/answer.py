@@ -13,7 +13,7 @@ from .index_store import Index, normalise
 from .keyword import terms
 from .question import ANSWER_LABELS, QuestionInfo, analyse, question_terms
 from .retrieval import Scored, rank_chunks, rank_sentences
-from .spans import extract_span
+from .spans import extract_span, has_wanted_type
 from .types import Answer, Citation, Passage
 
 MAX_QUESTION_CHARS = 1000
@@ -67,7 +67,8 @@ def ask(index: Index, question: str, history=None, settings: RetrievalSettings |
     best = index.sentences[sentences[0].id]
     span = extract_span(info, best.text, best.entities,
                         {t: index.keyword_sentences.idf(t) for t in info.terms})
-    result.signals = confidence_signals(index, info, qterms, sentences, qvec, span is not None)
+    result.signals = confidence_signals(index, info, qterms, sentences, qvec,
+                                        has_wanted_type(info, span, best.entities))
     result.confidence = confidence(result.signals, settings)
     if result.confidence < settings.abstain_threshold:
         return result
@@ -90,7 +91,8 @@ def confidence_signals(index: Index, info: QuestionInfo, qterms: list[str], rank
     dense: its similarity to the question; coverage: the IDF-weighted share of the question's terms
     found in it; missing: how specific the most specific question term is that the document knows but
     this sentence lacks ("signed with China" when it names no China); names: the share of the
-    question's names and numbers it lacks; type: whether a span of the wanted type was found;
+    question's names and numbers it lacks; type: whether a span of the wanted type was found (for
+    "who/when/where/how much", an entity of a wanted label, not a fallback noun phrase);
     margin: its lead over the runner-up.
     """
     best = ranked[0]

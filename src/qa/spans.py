@@ -44,6 +44,18 @@ def extract_span(info: QuestionInfo, text: str, entities: list,
     return _residual(text, qterms)
 
 
+def has_wanted_type(info: QuestionInfo, span: tuple[int, int] | None, entities: list) -> bool:
+    """Whether `span` answers in the question's own kind: for "who/when/where/how much" questions, it
+    must overlap an entity of a wanted label (a noun phrase picked as a fallback does not count)."""
+    if span is None:
+        return False
+    labels = ANSWER_LABELS.get(info.qtype)
+    if labels is None:
+        return True
+    wanted = labels + _LAST_RESORT.get(info.qtype, ())
+    return any(label in wanted and s < span[1] and e > span[0] for label, s, e in entities)
+
+
 def _overlaps_question(segment: str, qterms: set[str]) -> float:
     words = [stem(w.lower().strip(".’'")) for w in _WORD.findall(segment)]
     words = [w for w in words if w and w not in STOPWORDS]
@@ -52,14 +64,19 @@ def _overlaps_question(segment: str, qterms: set[str]) -> float:
     return sum(w.replace(".", "") in qterms for w in words) / len(words)
 
 
-def _anchor_positions(text: str, qterms: set[str], weights: dict[str, float]) -> list[tuple[int, float]]:
-    """Where the question's words occur in the text, each with its weight."""
+def _anchor_matches(text: str, qterms: set[str]) -> list[tuple[re.Match, str]]:
+    """The question's words where they occur in the text, each with its stem."""
     out = []
     for m in _WORD.finditer(text):
         term = stem(m.group(0).lower().strip(".’'").replace(".", ""))
         if term in qterms:
-            out.append((m.start(), weights.get(term, 1.0)))
+            out.append((m, term))
     return out
+
+
+def _anchor_positions(text: str, qterms: set[str], weights: dict[str, float]) -> list[tuple[int, float]]:
+    """Where the question's words occur in the text, each with its weight."""
+    return [(m.start(), weights.get(term, 1.0)) for m, term in _anchor_matches(text, qterms)]
 
 
 _SEGMENT_BREAK = re.compile(r"[,;:()“”]|\s(?:and|or|while|but)\s")
@@ -202,8 +219,7 @@ def _cue_clause(text: str, cues: tuple[str, ...], qterms: set[str]):
 
 def _residual(text: str, qterms: set[str]):
     """The clause next to the words the question already says."""
-    anchors = [m for m in _WORD.finditer(text)
-               if stem(m.group(0).lower().strip(".’'").replace(".", "")) in qterms]
+    anchors = [m for m, _ in _anchor_matches(text, qterms)]
     if not anchors:
         return None
     last = anchors[-1].end()
@@ -222,8 +238,7 @@ def _residual(text: str, qterms: set[str]):
 
 def _predicate(text: str, qterms: set[str]):
     """What someone did: from after the first run of the question's words to the end of the clause."""
-    anchors = [m for m in _WORD.finditer(text)
-               if stem(m.group(0).lower().strip(".’'").replace(".", "")) in qterms]
+    anchors = [m for m, _ in _anchor_matches(text, qterms)]
     if not anchors:
         return None
     run_end = anchors[0].end()
