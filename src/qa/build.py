@@ -4,7 +4,6 @@ from __future__ import annotations
 import fcntl
 import glob
 import os
-import re
 import shutil
 import sys
 import time
@@ -25,10 +24,6 @@ from .sentences import split_sentences
 from .types import Chunk, Sentence
 
 EMBED_GROUP = 256          # sentences annotated and embedded per call; the progress bar advances after each
-LONG_PARAGRAPH = 20_000    # characters; a longer paragraph is fed to the splitter in windows
-_WINDOW = 1_000
-_PARAGRAPH_END = re.compile(r"\n[ \t\r\f\v]*\n")
-_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*\s+(?=[\"'“‘(\[]*[A-Z0-9])")
 
 
 class BuildError(RuntimeError):
@@ -233,47 +228,10 @@ def _up_to_date(target: Path, docs: list[Document], settings: ChunkSettings) -> 
         return None
 
 
-def _sentence_spans(text: str, long_paragraph: int = LONG_PARAGRAPH) -> list[tuple[int, int]]:
-    """split_sentences, with over-long paragraphs fed to it in windows cut at sentence ends.
-
-    The splitter looks back over the paragraph before every full stop, which is quadratic in the
-    paragraph's length: a 200 KB paragraph took a minute. Paragraphs are independent for the splitter, so
-    cutting between them changes nothing; only a paragraph over `long_paragraph` characters is cut inside.
-    """
-    breaks = [(m.start(), m.end()) for m in _PARAGRAPH_END.finditer(text)]
-    paragraphs = list(zip([0] + [e for _, e in breaks], [s for s, _ in breaks] + [len(text)]))
-    if all(b - a <= long_paragraph for a, b in paragraphs):
-        return split_sentences(text)
-    spans: list[tuple[int, int]] = []
-    for a, b in paragraphs:
-        pieces = [(a, b)] if b - a <= long_paragraph else _windows(text, a, b)
-        for start, end in pieces:
-            spans.extend((start + s, start + e) for s, e in split_sentences(text[start:end]))
-    return spans
-
-
-def _windows(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """Cut text[start:end] into pieces of at most _WINDOW characters: at a sentence end, else a space."""
-    pieces = []
-    pos = start
-    while end - pos > _WINDOW:
-        limit = pos + _WINDOW
-        cut = None
-        for match in _SENTENCE_END.finditer(text, pos + _WINDOW // 2, limit):
-            cut = match.end()
-        if cut is None:
-            space = max(text.rfind(" ", pos + 1, limit), text.rfind("\n", pos + 1, limit))
-            cut = space + 1 if space > pos else limit
-        pieces.append((pos, cut))
-        pos = cut
-    pieces.append((pos, end))
-    return pieces
-
-
 def _prepare(doc: Document, settings: ChunkSettings) -> _Prepared:
     """Sentences (furniture dropped, over-long ones cut) and the chunks they pack into."""
     spans = []
-    for start, end in _sentence_spans(doc.text):
+    for start, end in split_sentences(doc.text):
         if is_furniture(doc.text[start:end]):
             continue
         spans.extend(chunking.split_long_span(doc.text, start, end, settings.max_tokens)
