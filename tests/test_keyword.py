@@ -25,6 +25,15 @@ def test_scores_for_some_documents_equal_the_full_scores_at_those_documents():
     assert np.count_nonzero(index.scores(terms("Mutual Defense Assistance Agreement"))) > 0
 
 
+def test_scores_equal_bm25s_own_scoring():
+    texts = _sentences()
+    index = KeywordIndex.build(texts)
+    for query in [terms(t) for t in texts[::5]] + [["pakistan", "pakistan"], ["zzzunknown", "us"]]:
+        known = [t for t in query if index.knows(t)]
+        expected = index._retriever.get_scores(known) if known else np.zeros(len(texts))
+        assert np.allclose(index.scores(query), expected, atol=1e-5), query
+
+
 def test_postings_order_is_checked_and_unsorted_postings_fall_back_to_full_scoring():
     indptr = np.array([0, 3, 3, 5])                     # three terms, the second with no postings
     assert _postings_sorted(np.array([1, 4, 9, 0, 2]), indptr)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import faiss
 import numpy as np
 
 from .config import RetrievalSettings
@@ -30,6 +31,9 @@ def rank_chunks(index: Index, qvec: np.ndarray, qterms: list[str], settings: Ret
     depth = min(n, max(50, settings.top_k_chunks * 10))
     dense = {}
     if mode != "keyword" and n:
+        # one question is one small search: FAISS's OpenMP threads would only spin against the embedder's
+        # (measured at 1000x the article: ask 16.7 -> 11.9 ms, the bare embedding 16.2 -> 9.8 ms)
+        faiss.omp_set_num_threads(1)
         sims, ids = index.chunk_vectors.search(qvec.reshape(1, -1), depth)
         dense = {int(i): float(s) for i, s in zip(ids[0], sims[0]) if i >= 0}
     keyword = _normalised_keyword(index.keyword_chunks.scores(qterms)) if mode != "dense" else np.zeros(n)
