@@ -45,6 +45,6 @@ def test_quick_bench_writes_its_report(tmp_path):
     disk = article["index_bytes"]
     assert disk["vectors"] > 0 and disk["records"] > 0 and disk["keyword"] > 0
     assert disk["total"] == disk["vectors"] + disk["records"] + disk["keyword"] + disk["other"]
-    assert article["faiss"]["chunks"] == "flat"
+    assert article["faiss"]["chunks"] == "flat" and article["index_load_s"] > 0
     report = (tmp_path / "bench.md").read_text(encoding="utf-8")
     assert "ask / bare embedding" in report and "index on disk" in report

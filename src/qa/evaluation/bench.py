@@ -151,7 +151,9 @@ def _measure_corpus(name: str, sources: list[Path], index_dir: Path, questions: 
     _log(f"{name}: build {median(times):.2f} s (median of {repeats})")
     first = index_dir.with_name(f"{index_dir.name}-0")
     disk = index_size(first)
+    started = time.perf_counter()
     index = load_index(first)
+    load_s = time.perf_counter() - started
     timing = time_questions(index, questions)
     _log(f"{name}: ask median {timing['ask_median_ms']:.1f} ms, bare embedding {timing['embed_median_ms']:.1f} ms")
     return {
@@ -164,6 +166,7 @@ def _measure_corpus(name: str, sources: list[Path], index_dir: Path, questions: 
         "build_median_s": round(median(times), 3),
         "first_build_s": round(warm, 3) if warm is not None else None,
         "index_bytes": disk,
+        "index_load_s": round(load_s, 3),
         "faiss": manifest.get("faiss", {}),
         **timing,
         "peak_rss_mb_after": _peak_rss_mb(),
@@ -342,6 +345,7 @@ def render_markdown(result: dict) -> str:
         _row("index build (model loaded)", corpora,
              lambda c: f"{c['build_median_s']:.2f} s" + (f" (median of {len(c['build_s'])})"
                                                           if len(c["build_s"]) > 1 else "")),
+        _row("index load (load_index)", corpora, lambda c: f"{c['index_load_s']:.2f} s"),
         _row("build rate", corpora, lambda c: f"{c['bytes'] / 1000 / c['build_median_s']:,.1f} KB/s"),
         _row("ask, median / p95", corpora, lambda c: f"{c['ask_median_ms']:.1f} / {c['ask_p95_ms']:.1f} ms"),
         _row("bare question embedding, median / p95", corpora,
