@@ -41,9 +41,12 @@ def recall_at(k: int, approximate, exact, queries: np.ndarray) -> float:
 
 
 def test_hnsw_recall_at_5_against_flat(article_index, tmp_path):
+    """Real corpora hold near-copies (license texts, boilerplate); they are what an HNSW graph finds hard."""
     rng = np.random.default_rng(5)
-    real = article_index.chunk_vectors.reconstruct_n(0, article_index.chunk_vectors.ntotal)
-    vectors = np.concatenate([real, article_index.sentence_vectors, unit(rng.standard_normal((FILLERS, 384)))])
+    real = np.concatenate([article_index.chunk_vectors.reconstruct_n(0, article_index.chunk_vectors.ntotal),
+                           article_index.sentence_vectors])
+    near_copies = unit(np.repeat(real, 40, axis=0) + 0.01 * rng.standard_normal((len(real) * 40, 384)))
+    vectors = np.concatenate([real, near_copies, unit(rng.standard_normal((FILLERS, 384)))])
     approximate = _vector_index(vectors, hnsw_threshold=len(vectors) - 1)
     exact = _vector_index(vectors)
     assert isinstance(approximate, faiss.IndexHNSWFlat) and isinstance(exact, faiss.IndexFlatIP)
@@ -55,7 +58,7 @@ def test_hnsw_recall_at_5_against_flat(article_index, tmp_path):
         "near stored vectors": unit(vectors[rng.choice(len(vectors), 200)] + 0.05 * rng.standard_normal((200, 384))),
     }
     for kind, q in queries.items():
-        assert recall_at(5, approximate, exact, q) >= 0.95, kind
+        assert recall_at(5, approximate, exact, q) >= 0.98, kind
     # reconstruct() (used for keyword hits beyond the dense depth, and to reuse vectors) is exact on HNSW
     assert np.array_equal(approximate.reconstruct_n(0, len(vectors)), vectors)
 
