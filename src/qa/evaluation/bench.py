@@ -370,7 +370,8 @@ def render_markdown(result: dict) -> str:
     for c in corpora[1:]:
         lines += ["", f"The {c['name']} corpus: {c['corpus']['files']} distinct UTF-8 texts from "
                       "/usr/share/common-licenses, /usr/share/doc (README, copyright, *.txt) and package "
-                      "LICENSE/README files, plus the article."]
+                      "LICENSE/README files, then (as far as needed) package METADATA files and decompressed "
+                      "Debian changelogs, plus the article."]
     return "\n".join(lines) + "\n"
 
 
