@@ -87,7 +87,7 @@ class KeywordIndex:
     def scores(self, query_terms: list[str]) -> np.ndarray:
         """BM25 of every document: bm25s's precomputed per-term scores, summed with one bincount
         (bm25s's own get_scores uses np.add.at, several times slower on a large corpus)."""
-        ids = [self._vocab[t] for t in query_terms if t in self._vocab]
+        ids = [i for i in map(self._term_id, query_terms) if i is not None]
         if not ids:
             return np.zeros(self.num_docs, dtype=np.float32)
         ranges = [(int(self._indptr[i]), int(self._indptr[i + 1])) for i in ids]
@@ -104,7 +104,7 @@ class KeywordIndex:
         ids = np.asarray(ids, dtype=np.int64)
         out = np.zeros(len(ids), dtype=np.float32)
         for term in query_terms:
-            tid = self._vocab.get(term)
+            tid = self._term_id(term)
             if tid is None:
                 continue
             lo, hi = int(self._indptr[tid]), int(self._indptr[tid + 1])
@@ -115,6 +115,12 @@ class KeywordIndex:
             hit = postings[pos] == ids
             out[hit] += self._data[lo:hi][pos[hit]]
         return out
+
+    def _term_id(self, term: str) -> int | None:
+        """The term's column; None if no document holds it (bm25s's vocabulary also lists an empty
+        token, for empty documents, with no column of its own)."""
+        tid = self._vocab.get(term)
+        return tid if tid is not None and tid < len(self._indptr) - 1 else None
 
     def knows(self, term: str) -> bool:
         return term in self._vocab
