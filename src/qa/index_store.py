@@ -130,7 +130,7 @@ def _vector_index(vectors: np.ndarray, flat: bool = False, hnsw_threshold: int |
     if flat or len(vectors) <= threshold:
         index = faiss.IndexFlatIP(dims)
     else:
-        # measured on the 1000x bench corpus (17,695 chunks, many near-duplicate license texts): M=32,
+        # measured on the 1000x bench corpus (about 17,700 chunks, many near-duplicate licence texts): M=32,
         # efConstruction=80, efSearch=128 missed the best chunk for 6% of questions (recall@5 0.95);
         # these settings found it for all 50 (recall@5 0.99) at about 0.3 ms a search
         index = faiss.IndexHNSWFlat(dims, 48, faiss.METRIC_INNER_PRODUCT)
