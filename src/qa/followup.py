@@ -8,26 +8,37 @@ _PERSONAL = re.compile(r"\b(he|she|him|her|his|hers|they|them|their|theirs)\b", 
 _DEICTIC = re.compile(r"\b(it|its|there|that|this|those|these|then)\b", re.IGNORECASE)
 _NAMES = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-Z][\w’'\-]*(?:\s+(?:of\s+)?[A-Z][\w’'\-]*)*|\b\d{4}\b")
 
+# Bounds on what a conversation can add to a question, whoever calls: only the last few questions can
+# matter, and each was a question (qa.answer.MAX_QUESTION_CHARS). qa.requests refuses longer input
+# before it gets here; these keep direct callers of ask() bounded too.
+MAX_USED_TURNS = 10
+MAX_TURN_CHARS = 1000
+MAX_CONTENT_DEPTH = 3        # content -> list of blocks -> block
 
-def message_text(content) -> str:
+
+def message_text(content, depth: int = 0) -> str:
     """Text of a chat message whether plain or a list of content blocks (Gradio 6)."""
     if isinstance(content, str):
         return content
     if isinstance(content, dict):
-        return str(content.get("text") or "")
-    if isinstance(content, (list, tuple)):
-        return " ".join(message_text(part) for part in content)
+        text = content.get("text")
+        return text if isinstance(text, str) else ""
+    if isinstance(content, (list, tuple)) and depth < MAX_CONTENT_DEPTH:
+        return " ".join(message_text(part, depth + 1) for part in content)
     return ""
 
 
 def user_turns(history) -> list[str]:
+    """The last MAX_USED_TURNS non-empty user turns, each cut to MAX_TURN_CHARS."""
     turns = []
-    for message in history or []:
+    for message in reversed(history if isinstance(history, (list, tuple)) else []):
         if isinstance(message, dict) and message.get("role") == "user":
-            text = message_text(message.get("content")).strip()
+            text = message_text(message.get("content"))[:MAX_TURN_CHARS].strip()
             if text:
                 turns.append(text)
-    return turns
+                if len(turns) == MAX_USED_TURNS:
+                    break
+    return turns[::-1]
 
 
 def is_follow_up(question: str) -> bool:

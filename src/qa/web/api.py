@@ -5,21 +5,26 @@ import logging
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from ..answer import MAX_QUESTION_CHARS, QuestionError
 from ..index_store import IndexError_
+from ..requests import (MAX_BODY_BYTES, MAX_HISTORY_MESSAGES, MAX_ID_CHARS, MAX_OTHER_TURN_CHARS, MAX_TURN_CHARS,
+                        USED_USER_TURNS, RequestError, parse_request)
 from .service import QAService
 
 log = logging.getLogger("qa.web")
-MAX_HISTORY = 200
+MAX_HISTORY = MAX_HISTORY_MESSAGES
 
 
 class Message(BaseModel):
     role: StrictStr = Field(description='"user" or "assistant"')
-    content: Any = Field(description="text, or a list of content blocks ({'type': 'text', 'text': ...})")
+    content: Any = Field(description=f"text, or a list of content blocks ({{'type': 'text', 'text': ...}}); "
+                                     f"a user turn at most {MAX_TURN_CHARS:,} characters, another turn at most "
+                                     f"{MAX_OTHER_TURN_CHARS:,}")
 
 
 class AskRequest(BaseModel):
@@ -32,8 +37,9 @@ class AskRequest(BaseModel):
 
     question: StrictStr = Field(description=f"the question, 1 to {MAX_QUESTION_CHARS} characters")
     history: list[Message] | None = Field(None, max_length=MAX_HISTORY,
-                                          description="the conversation so far, oldest first")
-    id: StrictStr | None = Field(None, description="echoed back in the answer")
+                                          description=f"the conversation so far, oldest first; only the last "
+                                                      f"{USED_USER_TURNS} user turns are used")
+    id: StrictStr | None = Field(None, max_length=MAX_ID_CHARS, description="echoed back in the answer")
 
 
 class CitationOut(BaseModel):
@@ -76,20 +82,36 @@ class Detail(BaseModel):
 def api_router(service: QAService) -> APIRouter:
     router = APIRouter(prefix="/api", tags=["api"])
 
+    # The body is read and checked here by qa.requests (the contract `qa ask --batch` shares), not by
+    # FastAPI: its JSON parsing lets a deeply nested body raise RecursionError, answers 400 for invalid
+    # UTF-8, and accepts unpaired surrogates that later break the reply. AskRequest documents the body.
     @router.post("/ask", response_model=None, summary="Answer a question from the indexed document(s)",
-                 responses={200: {"model": AnswerOut}, 422: {"model": Detail}, 503: {"model": Detail}})
-    def ask_endpoint(request: AskRequest) -> JSONResponse:
-        history = [m.model_dump() for m in request.history or []]
+                 responses={200: {"model": AnswerOut}, 413: {"model": Detail}, 422: {"model": Detail},
+                            503: {"model": Detail}},
+                 openapi_extra={"requestBody": {"required": True, "content": {
+                     "application/json": {"schema": _inline_schema(AskRequest)}}}})
+    async def ask_endpoint(request: Request) -> JSONResponse:
+        content_type = request.headers.get("content-type", "")
+        if content_type and "json" not in content_type.lower():
+            return _detail(422, f"the request body must be JSON sent with Content-Type: application/json "
+                                f"(not {content_type[:80]}), e.g. {{\"question\": \"...\"}}")
+        raw = await _read_body(request)
+        if raw is None:
+            return _detail(413, f"the request body is too large (the limit is {MAX_BODY_BYTES:,} bytes)")
         try:
-            answer = service.ask(request.question, history=history)
+            checked = parse_request(raw)
+        except RequestError as exc:
+            return _detail(422, exc)
+        try:
+            answer = await run_in_threadpool(service.ask, checked.question, checked.history)
         except QuestionError as exc:
             return _detail(422, exc)
         except IndexError_ as exc:
             return _detail(503, exc)
         except Exception:   # an engine bug: log it, answer without a traceback
-            log.exception("answering %r failed", request.question[:200])
+            log.exception("answering %r failed", checked.question[:200])
             return _detail(500, "internal error while answering; the server log has the details")
-        answer.id = request.id
+        answer.id = checked.id
         return JSONResponse(answer.to_dict())
 
     @router.get("/health", summary="The index being served: sources, counts, model, build time",
@@ -111,6 +133,38 @@ def api_router(service: QAService) -> APIRouter:
         return _detail(404, f"no API endpoint /api/{path}; the endpoints are listed at /docs")
 
     return router
+
+
+async def _read_body(request: Request) -> bytes | None:
+    """The body, or None as soon as it is over MAX_BODY_BYTES (the rest is never held in memory)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        return None
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _inline_schema(model: type[BaseModel]) -> dict:
+    """The model's JSON schema with its $defs inlined (an OpenAPI operation cannot hold $defs)."""
+    schema = model.model_json_schema()
+    defs = schema.pop("$defs", {})
+
+    def inline(node):
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/$defs/"):
+                return inline(defs[ref.rsplit("/", 1)[1]])
+            return {k: inline(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [inline(v) for v in node]
+        return node
+
+    return inline(schema)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -10,13 +10,16 @@ from datetime import datetime
 from html import escape
 from pathlib import PurePath
 
+from ..requests import printable
+
 DOES_NOT_SAY = "The document does not say."
 SNIPPET_CHARS = 220
 WHOLE_SENTENCE = 0.9     # an answer this share of its sentence is not marked inside it
 
 
 def esc(text) -> str:
-    return escape(" ".join(str(text or "").split()), quote=True)
+    """Escaped, whitespace-normalised, and encodable (an unpaired surrogate becomes U+FFFD)."""
+    return escape(" ".join(printable(str(text or "")).split()), quote=True)
 
 
 # ---------------------------------------------------------------- chat messages

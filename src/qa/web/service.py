@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .. import embedder
 from ..answer import ask
+from ..requests import check_history, check_text
 from ..types import Answer
 from .holder import IndexHolder, manifest_summary
 
@@ -40,6 +41,10 @@ class QAService:
             log.exception("warm-up question failed")
 
     def ask(self, question, history=None) -> Answer:
+        """RequestError (qa.requests) for a question or history outside the contract, QuestionError for
+        an empty or over-long question, IndexError_ when no index can be loaded."""
+        question = check_text(question, "question")
+        history = check_history(history)
         index = self.holder.get()
         with self._slots:
             return ask(index, question, history=history)
