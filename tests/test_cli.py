@@ -77,3 +77,47 @@ def test_build_into_a_new_folder_then_ask(tmp_path):
     answer = json.loads(result.stdout)
     assert answer["answer"] == "3 April 2024"
     assert DEFAULT_INDEX.exists()
+
+
+def test_question_that_is_not_utf8_is_one_line():
+    env = dict(os.environ, HF_HUB_OFFLINE="1")
+    result = subprocess.run([sys.executable, "-m", "qa", "ask", b"Who met \xff?"], capture_output=True, env=env,
+                            cwd=PROJECT_ROOT, timeout=300)
+    stderr = result.stderr.decode("utf-8", "replace")
+    assert result.returncode == 1 and "Traceback" not in stderr
+    assert stderr.strip().splitlines() == ["qa: error: the question is not valid UTF-8 text; "
+                                           "check the terminal's encoding"]
+
+
+def test_an_empty_question_is_called_empty():
+    result = run_qa("ask", "")
+    assert result.returncode == 1 and "the question is empty" in result.stderr
+    assert "--batch" not in result.stderr
+
+
+def test_batch_holds_the_same_contract_as_the_api(tmp_path):
+    """Each bad line gets an error object on its line (with its id when readable); the rest are answered."""
+    lines = [
+        '{"id": "deep", "question": "Who?", "history": ' + "[" * 950 + "]" * 950 + "}",
+        '{"id": "sur", "question": "Who met \\ud800?"}',
+        '{"id": 7, "question": "Who met Blinken?"}',
+        '{"id": "str-history", "question": "Who met Blinken?", "history": "he"}',
+        '{"id": "dict-history", "question": "Who met Blinken?", "history": {"role": "user", "content": "x"}}',
+        '{"id": "hist-sur", "question": "Who met Blinken?", "history": [{"role": "user", "content": "\\udc80"}]}',
+        '{"id": "ok", "question": "Who did Bilawal Bhutto Zardari meet?"}',
+    ]
+    batch = tmp_path / "batch.jsonl"
+    batch.write_bytes(("\n".join(lines) + "\n").encode() + b'{"id": "bytes", "question": "caf\xe9?"}\n'
+                      + b'{"id": "last", "question": "When did Pakistan sign the Mutual Defense Assistance Agreement?"}\n')
+    result = run_qa("ask", "--json", "--batch", str(batch))
+    assert "Traceback" not in result.stderr and result.returncode == 1
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    # a line that could not be parsed (too deep, not UTF-8) has no readable id
+    assert [o["id"] for o in out] == [None, "sur", None, "str-history", "dict-history", "hist-sur", "ok", None,
+                                      "last"]
+    errors = {o["id"] or f"#{n}": o["error"] for n, o in enumerate(out) if "error" in o}
+    assert "nests" in errors["#0"] and "surrogate" in errors["sur"] and "'id' must be text" in errors["#2"]
+    assert "'history' must be a list" in errors["str-history"] and "'history' must be a list" in errors["dict-history"]
+    assert "surrogate" in errors["hist-sur"] and "UTF-8" in errors["#7"]
+    assert "error" not in out[6] and "Blinken" in json.dumps(out[6])
+    assert "May 1954" in out[8]["answer"]

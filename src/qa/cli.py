@@ -125,8 +125,20 @@ def _ask(args) -> int:
     from .answer import ask
     from .index_store import load_index
 
-    if bool(args.question) == bool(args.batch):
+    from .answer import QuestionError, validate_question
+    from .requests import RequestError, check_text
+
+    if args.question is not None and args.batch:
+        raise UsageError("give either a QUESTION or --batch FILE, not both")
+    if args.question is None and not args.batch:
         raise UsageError("give either a QUESTION or --batch FILE")
+    if args.question is not None:       # checked before the index and the model are loaded
+        try:
+            # bytes that are not UTF-8 reach argv as unpaired surrogates ("\udcff")
+            check_text(args.question, "question")
+        except RequestError:
+            raise QuestionError("the question is not valid UTF-8 text; check the terminal's encoding") from None
+        validate_question(args.question)
     index = load_index(args.index)
     if args.batch:
         return _ask_batch(index, args.batch)
@@ -139,28 +151,49 @@ def _ask(args) -> int:
 
 
 def _ask_batch(index, path: Path) -> int:
+    """One JSON answer a line, in order; a line outside the request contract (qa.requests, as for the
+    API) gets {"id", "question", "error"} on its line, and the rest go on."""
     from .answer import QuestionError, ask
+    from .requests import MAX_BODY_BYTES, RequestError, parse_request, printable
 
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read batch file {path}: {getattr(exc, 'strerror', None) or exc}") from None
+        handle = path.open("rb")
+    except OSError as exc:
+        raise UsageError(f"cannot read batch file {path}: {exc.strerror or exc}") from None
     failures = 0
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        row = None
-        try:
-            row = json.loads(line)
-            if not isinstance(row, dict) or "question" not in row:
-                raise QuestionError("each line must be a JSON object with a 'question'")
-            out = ask(index, row["question"], history=row.get("history"), id=row.get("id")).to_dict()
-        except (json.JSONDecodeError, QuestionError) as exc:
-            failures += 1
-            row = row if isinstance(row, dict) else {}
-            out = {"id": row.get("id"), "question": row.get("question"), "error": f"line {number}: {exc}"}
-        print(json.dumps(out, ensure_ascii=False), flush=True)
+    with handle:
+        for number, raw in enumerate(_lines(handle, MAX_BODY_BYTES), 1):
+            if raw is not None and not raw.strip():
+                continue
+            row = None
+            try:
+                if raw is None:
+                    raise RequestError(f"the line is too long (the limit is {MAX_BODY_BYTES:,} bytes)")
+                row = parse_request(raw, "the line")
+                out = ask(index, row.question, history=row.history, id=row.id).to_dict()
+            except (RequestError, QuestionError) as exc:
+                failures += 1
+                known = exc if isinstance(exc, RequestError) else row
+                question = getattr(known, "question", None)
+                out = {"id": getattr(known, "id", None),
+                       "question": printable(question) if isinstance(question, str) else None,
+                       "error": f"line {number}: {exc}"}
+            print(json.dumps(out, ensure_ascii=False), flush=True)
     return 1 if failures else 0
+
+
+def _lines(handle, limit: int):
+    """The file's lines as bytes (None for a line over `limit`, which is skipped unread)."""
+    while True:
+        line = handle.readline(limit + 1)
+        if not line:
+            return
+        if len(line) > limit and not line.endswith(b"\n"):
+            while line and not line.endswith(b"\n"):
+                line = handle.readline(limit + 1)
+            yield None
+            continue
+        yield line.rstrip(b"\r\n")
 
 
 def _format(answer) -> str:
