@@ -38,6 +38,14 @@ UPLOADS_ENV = "QA_UPLOADS"                   # "0", "false", "no" or "off" turns
 UPLOADS_DIR_ENV = "QA_UPLOADS_DIR"           # another uploads folder than <index>.uploads
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _MAX_SUFFIX_TRIES = 1000
+# Indexing time: about 60 sentences or 6.5-9 KB of text a second on 2 cores (README, "Size"), whichever
+# is slower; a file of tiny sentences is slow for its size (31 KB of "A b." sentences took 87 s).
+MAX_BUILD_SECONDS = 600
+BUILD_BYTES_PER_SECOND = 9000
+BUILD_SENTENCES_PER_SECOND = 60
+# sentence ends, paragraph breaks and list items: at least as many as the splitter finds, counted cheaply
+_SENTENCE_END = re.compile(r"[.!?]+[\"')\]’”]*(?=\s|\Z)|\n[ \t]*\n|\n(?=[ \t]*(?:[-*•]|\d+[.)])\s)")
+PENDING_PREFIX = ".pending-"                 # marks an upload saved for a rebuild that has not completed
 
 
 class UploadError(ValueError):
@@ -111,6 +119,29 @@ def check_type(name: str, data: bytes) -> str:
     return text
 
 
+def estimate_build_seconds(text: str, size: int | None = None) -> tuple[float, int]:
+    """(seconds to index `text`, sentences counted): the slower of its bytes and its sentence count."""
+    size = len(text.encode("utf-8", "replace")) if size is None else size
+    sentences = len(_SENTENCE_END.findall(text)) + 1
+    return max(size / BUILD_BYTES_PER_SECOND, sentences / BUILD_SENTENCES_PER_SECOND), sentences
+
+
+def check_build_time(name: str, text: str, size: int, limit: float = MAX_BUILD_SECONDS) -> None:
+    seconds, sentences = estimate_build_seconds(text, size)
+    if seconds > limit:
+        raise UploadError(f"“{name}” would take about {_duration(seconds)} to index ({human_size(size)}, about "
+                          f"{sentences:,} sentences); the chat takes files that index in under "
+                          f"{_duration(limit)}: split it, or add it with `qa build`")
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} seconds"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} minutes"
+    return f"{seconds / 3600:.1f} hours"
+
+
 def read_upload(path: Path | str, name: str | None = None,
                 limit: int = MAX_UPLOAD_BYTES) -> tuple[str, bytes, str]:
     """Check an uploaded file: (its name, its bytes, its text); UploadError says what is wrong.
@@ -126,7 +157,9 @@ def read_upload(path: Path | str, name: str | None = None,
     except OSError as exc:
         raise UploadError(f"cannot read the uploaded file “{name}”: {exc.strerror or exc}") from None
     check_size(len(data), name, limit)
-    return name, data, check_type(name, data)
+    text = check_type(name, data)
+    check_build_time(name, text, len(data))
+    return name, data, text
 
 
 def save_upload(folder: Path, name: str, data: bytes) -> tuple[Path, bool]:
@@ -212,6 +245,10 @@ class Uploads:
         self.root = root
         self.limit = limit
         self._lock = threading.Lock()
+        try:
+            self.drop_unconfirmed(service.holder.get().manifest)    # left by a rebuild killed midway
+        except Exception:       # no index yet, or unreadable: the next rebuild cleans up instead
+            pass
 
     @property
     def busy(self) -> bool:
@@ -251,7 +288,8 @@ class Uploads:
             shown += f" and {len(missing) - 3} more" if len(missing) > 3 else ""
             raise UploadError(f"cannot rebuild: the index's source {shown} is no longer there; rebuild it "
                               "with `qa build` (the index is unchanged)")
-        saved, created = None, False
+        self.drop_unconfirmed(index.manifest)
+        saved, created, marker = None, False, None
         if upload is not None:
             shown_name, data, _text = read_upload(upload, name, self.limit)
             digest = hashlib.sha256(data).hexdigest()
@@ -260,17 +298,24 @@ class Uploads:
                 message = (f"“{shown_name}” is already in the index (as {PurePath(same).name}); "
                            f"{_holds(index.manifest)}.")
                 return RebuildResult(message, same, changed=False, seconds=time.perf_counter() - started)
-            saved, created = save_upload(self.folder, shown_name, data)
+            # The file is staged: a marker names its bytes until a completed rebuild has indexed it, so
+            # one left by a rebuild that was killed is removed, not indexed by the next rebuild unasked.
+            marker = self._mark_pending(digest)
+            try:
+                saved, created = save_upload(self.folder, shown_name, data)
+            except UploadError:
+                _unlink(marker)
+                raise
         paths = sources + ([self.folder] if self.folder.is_dir() else [])
         try:
             # No byte limit here: uploads were checked above, and a source the index already holds must
             # not be dropped because it is larger than the command line's default limit.
             report = build(paths, holder.folder, root=self.root, max_bytes=None)
         except (BuildError, SourceError) as exc:
-            self._discard(saved, created)
+            self._discard(saved, created, marker)
             raise UploadError(f"{exc}" if "unchanged" in str(exc) else f"{exc}; the index is unchanged") from None
         except Exception:
-            self._discard(saved, created)
+            self._discard(saved, created, marker)
             log.exception("rebuilding %s failed", holder.folder)
             raise UploadError("the rebuild failed (the server log has the details); the index is unchanged") from None
 
@@ -281,8 +326,9 @@ class Uploads:
             if added not in recorded:
                 reason = next((why for p, why in report.skipped if Path(p).resolve() == saved.resolve()),
                               "it has no sentences to index")
-                self._discard(saved, created)
+                self._discard(saved, created, marker)
                 raise UploadError(f"“{saved.name}” was not added: {reason}")
+        _unlink(marker)          # confirmed: the swapped-in index holds it
         holder.get()            # load the new index now, so the next question does not wait for it
         warnings = [f"skipped {_recorded_name(Path(p), self.root)}: {why}" for p, why in report.skipped
                     if saved is None or Path(p).resolve() != saved.resolve()]
@@ -303,12 +349,62 @@ class Uploads:
         return RebuildResult(message, added, not report.unchanged, seconds, warnings)
 
     @staticmethod
-    def _discard(saved: Path | None, created: bool) -> None:
+    def _discard(saved: Path | None, created: bool, marker: Path | None = None) -> None:
         if saved is not None and created:
             try:
                 saved.unlink()
             except OSError:
                 log.warning("could not remove %s after a failed rebuild", saved)
+        _unlink(marker)
+
+    def _mark_pending(self, digest: str) -> Path:
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            marker = self.folder / f"{PENDING_PREFIX}{digest}"
+            with open(marker, "w", encoding="ascii") as fh:
+                fh.write(digest)
+                fh.flush()
+                os.fsync(fh.fileno())
+            return marker
+        except OSError as exc:
+            raise UploadError(f"cannot save the upload in {self.folder}: {exc.strerror or exc}") from None
+
+    def drop_unconfirmed(self, manifest: dict) -> list[Path]:
+        """Remove uploads whose rebuild never completed (their marker is still there and the index does
+        not hold their bytes), and the markers; the files removed."""
+        try:
+            markers = [p for p in self.folder.iterdir() if p.name.startswith(PENDING_PREFIX)]
+        except OSError:
+            return []
+        if not markers:
+            return []
+        indexed = {s.get("sha256") for s in manifest.get("sources", [])}
+        pending = {m.name[len(PENDING_PREFIX):] for m in markers} - indexed
+        removed = []
+        if pending:
+            for path in self.folder.iterdir():
+                if path.name.startswith(".") or not path.is_file() or path.is_symlink():
+                    continue
+                try:
+                    if _sha256(path) in pending:
+                        path.unlink()
+                        removed.append(path)
+                except OSError:
+                    log.warning("could not remove the unconfirmed upload %s", path)
+        for marker in markers:
+            _unlink(marker)
+        if removed:
+            log.warning("removed %s, uploaded for a rebuild that did not complete",
+                        ", ".join(p.name for p in removed))
+        return removed
+
+
+def _unlink(path: Path | None) -> None:
+    if path is not None:
+        try:
+            path.unlink()
+        except OSError:
+            pass
 
 
 def _inside(path: Path, folder: Path) -> bool:
