@@ -8,10 +8,12 @@ import gradio as gr
 
 from ..answer import QuestionError
 from ..index_store import IndexError_
+from ..requests import RequestError
 from .assets import PANEL_JS
 from .render import (DOES_NOT_SAY, answer_html, error_html, header_html, question_html, source_panel_html,
                      human_size, status_html)
 from .service import QAService
+from .upload_cache import UploadCache, UploadRefused
 from .uploads import ALLOWED_SUFFIXES, Uploads, UploadError
 
 log = logging.getLogger("qa.web")
@@ -41,8 +43,12 @@ def example_questions(summary: dict) -> list[str]:
     return [q for name in names for q in EXAMPLES.get(name, [])][:6]
 
 
-def build_chat(service: QAService, uploads: Uploads | None = None) -> gr.Blocks:
-    """The page; with `uploads`, also the "Add a document" panel that rebuilds the index."""
+def build_chat(service: QAService, uploads: Uploads | None = None, cache: UploadCache | None = None) -> gr.Blocks:
+    """The page; with `uploads`, also the "Add a document" panel that rebuilds the index.
+
+    `cache` is the app's upload cache (see upload_cache.py): files from the page are taken only from it.
+    """
+    cache = cache or UploadCache()
     summary = service.summary()
     with gr.Blocks(title="Ask the document") as demo:
         header = gr.HTML(header_html(summary), elem_id="qa-header")
@@ -56,6 +62,7 @@ def build_chat(service: QAService, uploads: Uploads | None = None) -> gr.Blocks:
                     render_markdown=True, sanitize_html=True, allow_tags=False, latex_delimiters=[],
                     feedback_options=None, buttons=[], placeholder=PLACEHOLDER,
                 )
+                cache.guard(chatbot)        # its messages could name a file; none may come from outside
                 with gr.Row(equal_height=True):
                     question = gr.Textbox(elem_id="qa-question", show_label=False, lines=1, max_lines=4,
                                           placeholder="Ask a question about the document…",
@@ -71,7 +78,7 @@ def build_chat(service: QAService, uploads: Uploads | None = None) -> gr.Blocks:
                 else:
                     example_buttons = []
                 if uploads is not None:
-                    upload, rebuild_button, status = add_document_panel(uploads)
+                    upload, rebuild_button, status = add_document_panel(uploads, cache)
             with gr.Column(scale=2, min_width=320):
                 sources = gr.HTML(source_panel_html([]), elem_id="qa-sources", js_on_load=PANEL_JS)
 
@@ -95,7 +102,7 @@ def build_chat(service: QAService, uploads: Uploads | None = None) -> gr.Blocks:
                 yield chat, "", conv, answered, gr.skip(), gr.skip(), gr.skip()
             try:
                 answer = service.ask(text, history=conv).to_dict()
-            except (QuestionError, IndexError_) as exc:
+            except (QuestionError, RequestError, IndexError_) as exc:
                 chat.append({"role": "assistant", "content": error_html(exc)})
                 yield chat, "", conv, answered, gr.skip(), *header_update(shown)
                 return
@@ -139,15 +146,24 @@ def build_chat(service: QAService, uploads: Uploads | None = None) -> gr.Blocks:
                 if not path:
                     return ""
                 try:
+                    cache.received(path)            # only a file this page uploaded, whatever the page says
                     return status_html(f"{uploads.check(path)}. Click “Rebuild index” to add it.", "info", "check")
-                except UploadError as exc:
+                except (UploadError, UploadRefused) as exc:
+                    cache.discard(path)             # refused: not kept
                     return status_html(str(exc), "error", "check")
                 except Exception:
                     log.exception("checking an upload failed")
+                    cache.discard(path)
                     return status_html("cannot check this file; the server log has the details", "error", "check")
 
             def on_rebuild(path):
                 """Save the upload (if any), rebuild, load the new index; the header follows."""
+                if path:
+                    try:
+                        cache.received(path)
+                    except UploadRefused as exc:
+                        yield status_html(str(exc), "error", "rebuild"), None, gr.skip(), gr.skip()
+                        return
                 busy = "Adding the document and rebuilding the index…" if path else "Rebuilding the index…"
                 yield status_html(f"{busy} Questions are still answered meanwhile.", "busy", "rebuild"), \
                     gr.skip(), gr.skip(), gr.skip()
@@ -161,6 +177,9 @@ def build_chat(service: QAService, uploads: Uploads | None = None) -> gr.Blocks:
                     yield (status_html("the rebuild failed; the server log has the details", "error", "rebuild"),
                            gr.skip(), gr.skip(), gr.skip())
                     return
+                finally:
+                    if path:
+                        cache.discard(path)         # saved in the uploads folder, refused, or failed: done with it
                 current = service.summary()
                 message = " ".join([result.message, *(f"Note: {w}." for w in result.warnings)])
                 yield status_html(message, "ok", "rebuild"), None, header_html(current), current.get("build_id")
@@ -172,7 +191,7 @@ def build_chat(service: QAService, uploads: Uploads | None = None) -> gr.Blocks:
     return demo
 
 
-def add_document_panel(uploads: Uploads):
+def add_document_panel(uploads: Uploads, cache: UploadCache):
     """The collapsed "Add a document" panel: a file, a button, a status line."""
     kinds = ", ".join(ALLOWED_SUFFIXES)
     with gr.Accordion("Add a document", open=False, elem_id="qa-add"):
@@ -181,6 +200,7 @@ def add_document_panel(uploads: Uploads):
                     "“Rebuild index” re-reads the documents already indexed.", elem_id="qa-add-help")
         upload = gr.File(label="Document", file_count="single", file_types=list(ALLOWED_SUFFIXES),
                          type="filepath", elem_id="qa-upload", height=120)
+        cache.guard(upload)
         rebuild_button = gr.Button("Rebuild index", elem_id="qa-rebuild", variant="secondary")
         status = gr.HTML("", elem_id="qa-upload-status")
     return upload, rebuild_button, status

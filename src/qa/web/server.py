@@ -19,7 +19,7 @@ DEFAULT_PORT = 7860
 
 def create_app(index_dir: Path | str, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
                concurrency: int | None = None, warm_up: bool = True, uploads: bool | None = None,
-               uploads_dir: Path | str | None = None) -> FastAPI:
+               uploads_dir: Path | str | None = None, upload_cache: Path | str | None = None) -> FastAPI:
     """Load the index (and the model), then build the app: API routes first, the chat mounted at /.
 
     `uploads` (default: the QA_UPLOADS environment variable, on unless "0") adds the chat's "Add a
@@ -30,6 +30,7 @@ def create_app(index_dir: Path | str, host: str = DEFAULT_HOST, port: int = DEFA
 
     from .assets import CSS, JS
     from .chat import build_chat
+    from .upload_cache import UploadCache, UploadLimit
     from .uploads import MAX_UPLOAD_BYTES, Uploads, uploads_enabled
 
     service = QAService(index_dir, concurrency)
@@ -45,7 +46,14 @@ def create_app(index_dir: Path | str, host: str = DEFAULT_HOST, port: int = DEFA
 
     adder = Uploads(service, uploads_dir) if uploads_enabled(uploads) else None
     app.state.uploads = adder
-    demo = build_chat(service, adder)
+    # The app's own upload cache (a private temporary folder unless `upload_cache` names one): Gradio
+    # stores uploads there, and the page's files are accepted from there only (see upload_cache.py).
+    cache = UploadCache(upload_cache)
+    cache.install()
+    app.state.upload_cache = cache
+    app.add_middleware(UploadLimit, cache=cache)
+    demo = build_chat(service, adder, cache)
+    cache.blocks = demo
     demo.queue(default_concurrency_limit=service.concurrency, max_size=64)
     return gr.mount_gradio_app(
         app, demo, path="/", server_name=host, server_port=port, ssr_mode=False, mcp_server=False,
