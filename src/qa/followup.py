@@ -49,11 +49,13 @@ def is_follow_up(question: str) -> bool:
 
 
 def resolve(question: str, history) -> str:
-    """The question with the names of the earlier question(s) it leans on appended.
+    """The question with what it leans on from the earlier question(s).
 
-    Only the names travel ("he" -> "Bilawal Bhutto Zardari"), not the whole earlier question, so
-    retrieval is not pulled back to the sentence that answered it; an earlier question without
-    names is carried whole.
+    A personal pronoun is replaced by the one the earlier question was about ("Where did they meet?"
+    -> "Where did Bilawal Bhutto Zardari meet?"), so that both retrieval and the reader see a whole
+    question; other follow-ups get the earlier names appended ("there" -> the place). Only names
+    travel, not the whole earlier question, so retrieval is not pulled back to the sentence that
+    answered it; an earlier question without names is carried whole.
     """
     if not is_follow_up(question):
         return question
@@ -70,7 +72,19 @@ def resolve(question: str, history) -> str:
     if _PERSONAL.search(question) and not _DEICTIC.search(question):
         # "he", "they": the one the earlier question was about, usually named first ("Pakistan's" in
         # "Pakistan's foreign minister" only qualifies the one meant)
-        names = [n for n in names if not n.endswith(("’s", "'s"))][:1] or names[:1]
-    elif re.search(r"\bthere\b", question, re.IGNORECASE) and not _PERSONAL.search(question):
+        referent = [n for n in names if not n.endswith(("’s", "'s"))][:1] or names[:1]
+        return _substitute(question, referent[0])
+    if re.search(r"\bthere\b", question, re.IGNORECASE) and not _PERSONAL.search(question):
         names = names[-1:]      # "there": the place, usually named last
     return f"{question} {' '.join(names)}"
+
+
+_POSSESSIVE = {"his", "their", "theirs", "hers"}
+
+
+def _substitute(question: str, name: str) -> str:
+    """The first personal pronoun replaced by the name ("his" -> "X's")."""
+    def replace(match: re.Match) -> str:
+        word = match.group(0).lower()
+        return f"{name}'s" if word in _POSSESSIVE else name
+    return _PERSONAL.sub(replace, question, count=1)
