@@ -362,7 +362,11 @@ def _fit_window(ranges: list[tuple[int, int]], texts: list[str], batch: int = 10
 
 
 def _previous_parts(target: Path, settings: ChunkSettings) -> dict[str, _Part]:
-    """Per-source parts of the current index, when it was built with the same settings."""
+    """Per-source parts of the current index, when it was built with the same settings.
+
+    Sentences and chunks are grouped by source in one pass: matching every source against every sentence
+    made adding one file to an index of 10,000 sources take 34 s of this alone.
+    """
     try:
         index = load_index(target)
     except IndexError_:
@@ -370,13 +374,22 @@ def _previous_parts(target: Path, settings: ChunkSettings) -> dict[str, _Part]:
     if index.manifest.get("chunking") != settings_record(settings)["chunking"]:
         return {}
     chunk_vectors = index.chunk_vectors.reconstruct_n(0, index.chunk_vectors.ntotal)
+    by_source: dict[str, tuple[list[Sentence], list[Chunk]]] = {doc["source"]: ([], [])
+                                                                for doc in index.manifest["sources"]}
+    for s in index.sentences:
+        if s.source in by_source:
+            by_source[s.source][0].append(s)
+    for c in index.chunks:
+        if c.source in by_source:
+            by_source[c.source][1].append(c)
     parts = {}
     for doc in index.manifest["sources"]:
-        sents = [s for s in index.sentences if s.source == doc["source"]]
-        chs = [c for c in index.chunks if c.source == doc["source"]]
+        sents, chs = by_source[doc["source"]]
         if not sents or not chs:
             continue
         s0, c0 = sents[0].id, chs[0].id
+        if sents[-1].id - s0 != len(sents) - 1 or chs[-1].id - c0 != len(chs) - 1:
+            continue        # not one run of ids (never written so): embed the source again
         for s in sents:
             s.id -= s0
             s.chunks = [c - c0 for c in s.chunks]
