@@ -78,6 +78,16 @@ def _file(name: str, data: bytes):
     return make
 
 
+def _fifo(folder: Path) -> Path:
+    os.mkfifo(folder / "pipe.txt")
+    return folder / "pipe.txt"
+
+
+def _device_link(folder: Path) -> Path:
+    (folder / "zero.md").symlink_to("/dev/zero")
+    return folder / "zero.md"
+
+
 BAD_SOURCES = {
     "empty file": (_file("empty.txt", b""), "empty.txt: empty file"),
     "whitespace-only file": (_file("blank.txt", b"  \n\n\t \r\n"), "blank.txt: no text (only whitespace)"),
@@ -90,6 +100,8 @@ BAD_SOURCES = {
     "HTML without visible text": (_file("page.html", b"<html><head><style>p{}</style></head><body><script>x=1"
                                                      b"</script></body></html>"),
                                   "page.html: no visible text (only markup, scripts or styles)"),
+    "FIFO named directly": (_fifo, "pipe.txt: not a regular file"),               # blocked forever
+    "symlink to /dev/zero named directly": (_device_link, "zero.md: not a regular file"),   # grew 340 MB/s
     "missing path": (lambda folder: folder / "missing.txt", "no such file or folder"),
     "symlink loop": (_symlink_loop, "symlink loop: "),
     "folder of loops and broken links": (_folder_of_loops, "a.txt: symlink loop"),

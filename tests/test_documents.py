@@ -131,3 +131,113 @@ def test_html_without_visible_text_is_refused(tmp_path):
     path.write_text("<html><head><style>p {}</style></head><body><script>x = 1</script></body></html>")
     with pytest.raises(SourceError, match="no visible text"):
         read_document(path, tmp_path)
+
+
+def _random_bmp_units(n: int, seed: int = 1) -> list[int]:
+    """Random UTF-16 code units outside the surrogate range, so that they always decode."""
+    import random
+
+    rng = random.Random(seed)
+    units = (rng.randrange(0x10000) for _ in range(3 * n))
+    return [u for u in units if not 0xD800 <= u < 0xE000][:n]
+
+
+def _random_bytes(low: int, high: int, n: int, seed: int = 2) -> bytes:
+    """Random bytes in [low, high) that all decode as Windows-1252 (its five undefined bytes left out)."""
+    import random
+
+    rng = random.Random(seed)
+    return bytes(b for b in (rng.randrange(low, high) for _ in range(n)) if b not in (0x81, 0x8D, 0x8F, 0x90, 0x9D))
+
+
+@pytest.mark.parametrize("data", [
+    b"\xff\xfe" + b"".join(u.to_bytes(2, "little") for u in _random_bmp_units(1000)),
+    b"\xfe\xff" + b"".join(u.to_bytes(2, "big") for u in _random_bmp_units(1000)),
+    b"\xff\xfe" + b"".join(u.to_bytes(2, "little") for u in _random_bmp_units(20)),
+    _random_bytes(0x80, 0x100, 2000),            # high bytes only
+    _random_bytes(0x20, 0x100, 2000),            # printable ASCII and high bytes
+    bytes(b if b not in (0xD7, 0xF7) else 0x61 for b in _random_bytes(0xC0, 0x100, 2000)),   # only accented letters
+    _random_bytes(0x01, 0x100, 2000),            # control bytes too
+    b"".join(i.to_bytes(4, "little") for i in range(1000)),     # small integers: NUL bytes in a lane
+], ids=["utf16-le-bom", "utf16-be-bom", "utf16-short", "high-bytes", "printable-and-high", "accented-letters",
+        "with-controls", "int32"])
+def test_random_bytes_are_not_text_in_any_encoding(data):
+    with pytest.raises(SourceError, match="binary file"):
+        decode(data)
+
+
+@pytest.mark.parametrize("text,encoding,recorded", [
+    ("Le café « Chez Zoé » a ouvert l’été dernier à Genève ; ses crêpes coûtent 5 € — c’est raisonnable.\n",
+     "cp1252", "cp1252"),
+    ("Ça a été.", "cp1252", "cp1252"),
+    ("Größe und Übermaß: die Straße führt über die Brücke nach Köln.\n" * 40, "cp1252", "cp1252"),
+    ("The café “Le Naïf” opened in 1923 — its owner was Zoë Brontë.\n", "cp1252", "cp1252"),
+    ("北京是中华人民共和国的首都，也是全国的政治和文化中心。😀\n" * 30, "utf-16", "utf-16"),
+    ("hello world, été\n", "utf-16", "utf-16"),
+    ("Plain English text with a café.\n" * 30, "utf-16-le", "utf-16-le"),   # no BOM: the zero lane tells
+    ("Plain English text with a café.\n" * 30, "utf-16-be", "utf-16-be"),
+    ("Café — “quotes”, 北京, 😀 and ½ ± 3 € ™.\n", "utf-8", "utf-8"),
+])
+def test_real_text_is_still_read_in_each_encoding(text, encoding, recorded):
+    assert decode(text.encode(encoding)) == (text, recorded)
+
+
+def test_decoder_checks_are_linear_and_cheap():
+    import time
+
+    data = ("Le café « Chez Zoé » ouvert l’été. " * 300_000).encode("cp1252")     # 10 MB
+    started = time.perf_counter()
+    assert decode(data)[1] == "cp1252"
+    assert time.perf_counter() - started < 5
+
+
+_NOT_REGULAR = """
+import os, sys, threading
+from pathlib import Path
+from qa.documents import SourceError, find_sources, read_document
+folder = Path(sys.argv[1])
+os.mkfifo(folder / "pipe.txt")
+(folder / "zero.txt").symlink_to("/dev/zero")
+(folder / "random.md").symlink_to("/dev/urandom")
+for name in ("pipe.txt", "zero.txt", "random.md"):
+    found, skipped = find_sources([folder / name])
+    assert found == [] and skipped == [(folder / name, "not a regular file")], (found, skipped)
+    try:
+        read_document(folder / name, folder, max_bytes=1000)     # found in a listing, then read
+    except SourceError as exc:
+        assert str(exc) == "not a regular file", exc
+    else:
+        raise AssertionError(name)
+print("ok")
+"""
+
+
+def test_fifos_and_devices_named_directly_are_skipped_unread(tmp_path):
+    """A FIFO blocked the build forever; /dev/zero behind a .txt name grew it by 340 MB/s (its size reads 0)."""
+    import resource
+    import subprocess
+    import sys
+
+    def limit_memory():
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+
+    result = subprocess.run([sys.executable, "-c", _NOT_REGULAR, str(tmp_path)], capture_output=True, text=True,
+                            timeout=60, preexec_fn=limit_memory)
+    assert result.stdout.strip() == "ok", result.stderr
+
+
+def test_a_file_is_never_read_past_the_limit(tmp_path, monkeypatch):
+    """The size is checked before reading, and the read itself stops at max_bytes + 1 (for a file that grows)."""
+    import os as os_module
+
+    path = tmp_path / "growing.txt"
+    path.write_bytes(b"word " * 300)
+    real_fstat = os_module.fstat
+
+    def stale_size(fd):              # the size as stat saw it before the file grew
+        st = real_fstat(fd)
+        return os_module.stat_result((st.st_mode, st.st_ino, st.st_dev, st.st_nlink, st.st_uid, st.st_gid, 10,
+                                      st.st_atime, st.st_mtime, st.st_ctime))
+    monkeypatch.setattr(os_module, "fstat", stale_size)
+    with pytest.raises(SourceError, match=r"too large \(over 0.0 MB; the limit is 0.0 MB"):
+        read_document(path, tmp_path, max_bytes=1000)

@@ -5,8 +5,12 @@ import errno
 import hashlib
 import os
 import re
+import stat
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text", ".rst"}
 HTML_SUFFIXES = {".html", ".htm"}
@@ -67,6 +71,8 @@ def find_sources(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, str]]]
             raise SourceError(f"{problem}: {path}" if problem else f"no such file or folder: {path}")
         if path.is_dir():
             _walk(path, found, skipped, seen_dirs)
+        elif not path.is_file():      # a FIFO would block the read forever, /dev/zero never ends
+            skipped.append((path, "not a regular file"))
         elif path.suffix.lower() in SUPPORTED_SUFFIXES:
             found.append(path)
         else:
@@ -126,14 +132,22 @@ def os_reason(exc: OSError) -> str:
 
 
 def decode(data: bytes) -> tuple[str, str]:
-    """Decode bytes as text, trying common encodings; refuse binary data."""
+    """Decode bytes as text, trying common encodings; refuse binary data.
+
+    UTF-16 is taken only with a byte-order mark or, without one, when one byte lane is the zero half of
+    ASCII characters; Windows-1252 only for what reads as Western text. Every byte string decodes as
+    Windows-1252 (but five), and most as UTF-16, so without these checks random bytes passed as text.
+    """
     if not data:
         raise SourceError("empty file")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         candidates = ("utf-16",)
-    else:
-        if b"\x00" in data:
+    elif b"\x00" in data:
+        lane = _utf16_without_bom(data)
+        if lane is None:
             raise SourceError("binary file (contains NUL bytes)")
+        candidates = (lane,)
+    else:
         candidates = ("utf-8", "cp1252")
     for encoding in candidates:
         try:
@@ -142,23 +156,85 @@ def decode(data: bytes) -> tuple[str, str]:
             continue
         if _looks_binary(text):
             raise SourceError("binary file (mostly control characters)")
+        if encoding != "utf-8" and not _reads_as_text(data, encoding):
+            raise SourceError(f"binary file (not plausible {_ENCODING_NAMES[encoding]} text)")
         return text, encoding
     raise SourceError("not valid text in UTF-8, UTF-16 or Windows-1252")
 
 
+_ENCODING_NAMES = {"utf-16": "UTF-16", "utf-16-le": "UTF-16", "utf-16-be": "UTF-16", "cp1252": "Windows-1252"}
+_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")     # not \t \n \v \f \r; DEL and C1 too
+_NOT_TEXT = frozenset(("Cc", "Cn", "Co", "Cs"))     # controls, unassigned, private use, lone surrogates
+_ODD_1252 = frozenset(("Sc", "Sk", "Sm", "So", "No", "Cf"))   # symbols: a few in real text, a third of random
+
+
 def _looks_binary(text: str) -> bool:
-    sample = text[:8192]
-    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\n\r\t\f\v")
-    return controls > len(sample) * 0.05
+    """More than 5% control characters (whitespace aside); counted over the whole text at C speed."""
+    controls = len(text) - len(_CONTROLS.sub("", text))
+    return controls > len(text) * 0.05
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """'utf-16-le' or 'utf-16-be' when one byte lane holds the zero half of mostly printable Latin-1."""
+    if len(data) % 2:
+        return None
+    for encoding, dtype in (("utf-16-le", "<u2"), ("utf-16-be", ">u2")):
+        units = np.frombuffer(data[:65536], dtype=dtype)
+        latin1 = units[units < 256]
+        printable = np.isin(latin1, _PRINTABLE_LATIN1).sum()
+        if len(latin1) >= 0.5 * len(units) and printable >= 0.95 * len(latin1):
+            return encoding
+    return None
+
+
+_PRINTABLE_LATIN1 = np.array([9, 10, 12, 13, *range(32, 127), *range(160, 256)])
+_CP1252 = [bytes([value]).decode("cp1252", errors="replace") for value in range(256)]
+
+
+def _reads_as_text(data: bytes, encoding: str) -> bool:
+    """Whether a UTF-16 or Windows-1252 decoding looks like writing rather than bytes that happen to decode.
+
+    UTF-16: at most 1% unassigned, private-use or control characters (random code units give 12%).
+    Windows-1252: at most 30% non-ASCII characters, and at most 5% symbols or controls (random high bytes
+    give about a third); real text in a Western language has a few accented letters and curly quotes.
+    Counted over the whole file with one histogram of its bytes or code units, then one look per value.
+    """
+    if encoding == "cp1252":
+        histogram = _histogram(np.frombuffer(data, dtype=np.uint8), 256)
+        char = _CP1252.__getitem__
+    else:
+        if encoding == "utf-16":
+            encoding = "utf-16-le" if data.startswith(b"\xff\xfe") else "utf-16-be"
+            data = data[2:]
+        units = np.frombuffer(data, dtype="<u2" if encoding == "utf-16-le" else ">u2")
+        histogram = _histogram(units, 65536)
+        char = chr          # a surrogate unit stands for half a character outside the BMP: it counts as text
+    visible = bad = odd = non_ascii = 0
+    for value in np.flatnonzero(histogram).tolist():
+        ch, n = char(value), int(histogram[value])
+        if ch.isspace():
+            continue
+        visible += n
+        category = unicodedata.category(ch)
+        bad += n if category in _NOT_TEXT and category != "Cs" else 0
+        odd += n if category in _ODD_1252 else 0
+        non_ascii += n if value >= 128 else 0
+    if encoding != "cp1252":
+        return bad <= max(1, 0.01 * visible)
+    return non_ascii <= max(4, 0.3 * visible) and bad + odd <= max(2, 0.05 * visible)
+
+
+def _histogram(values: np.ndarray, size: int, block: int = 1 << 20) -> np.ndarray:
+    """np.bincount a block at a time: it widens its input to 64-bit integers, 8 bytes for each byte at once."""
+    histogram = np.zeros(size, dtype=np.int64)
+    for start in range(0, len(values), block):
+        histogram += np.bincount(values[start:start + block], minlength=size)
+    return histogram
 
 
 def read_document(path: Path, root: Path, max_bytes: int | None = DEFAULT_MAX_BYTES) -> Document:
     """Read and decode one source file; SourceError says why it cannot be used."""
-    size = path.stat().st_size
-    if max_bytes is not None and size > max_bytes:
-        raise SourceError(f"too large ({_megabytes(size)}; the limit is {_megabytes(max_bytes)}, "
-                          "raise it with --max-bytes)")
-    data = path.read_bytes()
+    data = _read_limited(path, max_bytes)
     text, encoding = decode(data)
     offsets = "file"
     if path.suffix.lower() in HTML_SUFFIXES:
@@ -176,6 +252,29 @@ def read_document(path: Path, root: Path, max_bytes: int | None = DEFAULT_MAX_BY
         size=len(data),
         offsets=offsets,
     )
+
+
+def _read_limited(path: Path, max_bytes: int | None) -> bytes:
+    """The bytes of a regular file, never more than max_bytes + 1 of them.
+
+    The file is opened without blocking and checked once open, so a path that became a FIFO or a device
+    after it was found cannot hang the build or fill the memory (their size reads 0, so it says nothing).
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise SourceError("not a regular file")
+        if max_bytes is not None and st.st_size > max_bytes:
+            raise SourceError(_too_large(_megabytes(st.st_size), max_bytes))
+        data = fh.read() if max_bytes is None else fh.read(max_bytes + 1)
+    if max_bytes is not None and len(data) > max_bytes:      # it grew while being read
+        raise SourceError(_too_large(f"over {_megabytes(max_bytes)}", max_bytes))
+    return data
+
+
+def _too_large(size: str, max_bytes: int) -> str:
+    return f"too large ({size}; the limit is {_megabytes(max_bytes)}, raise it with --max-bytes)"
 
 
 def _megabytes(n: int) -> str:

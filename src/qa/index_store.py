@@ -66,6 +66,7 @@ class Index:
         import hashlib
 
         from .config import PROJECT_ROOT
+        from .documents import SourceError, _read_limited
 
         info = next((s for s in self.manifest.get("sources", []) if s.get("source") == source), None)
         if info is None:
@@ -74,8 +75,8 @@ class Index:
             if info.get("text"):
                 return (self.folder / info["text"]).read_text(encoding="utf-8")
             path = Path(source) if Path(source).is_absolute() else (root or PROJECT_ROOT) / source
-            data = path.read_bytes()
-        except OSError:
+            data = _read_limited(path, info.get("bytes"))    # never blocks on a FIFO nor reads a device
+        except (OSError, SourceError):
             return None
         if hashlib.sha256(data).hexdigest() != info.get("sha256"):
             return None
