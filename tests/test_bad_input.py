@@ -206,6 +206,13 @@ def _drop_a_chunk(folder):
     path.write_text("".join(path.read_text().splitlines(keepends=True)[:-1]))
 
 
+def _chunk_past_the_sentences(folder):
+    path = folder / "chunks.jsonl"
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    rows[-1]["last"] = 10_000
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+
+
 CORRUPT_INDEXES = {
     "truncated FAISS file": (_truncate("chunks.faiss", 100), "is corrupt or incomplete"),
     "empty FAISS file": (_truncate("sentences.faiss", 0), "is corrupt or incomplete"),
@@ -221,6 +228,8 @@ CORRUPT_INDEXES = {
     "other dimension in manifest": (_edit_manifest(dims=768), "index was built with dims=768"),
     "other dimension in FAISS file": (_wider_vectors, "holds 768-dim vectors"),
     "other format": (_edit_manifest(format=2), "index was built with format=2"),
+    "sources not a list": (_edit_manifest(sources="oops"), "index manifest is malformed (sources is not a list"),
+    "chunk past the sentences": (_chunk_past_the_sentences, "points at sentences that do not exist"),
 }
 
 

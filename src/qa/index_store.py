@@ -14,9 +14,11 @@ Layout of an index folder (plain files, no pickle):
 """
 from __future__ import annotations
 
+import codecs
 import glob
 import json
 import os
+import re
 import shutil
 import time
 import uuid
@@ -170,7 +172,7 @@ def _fsync(path: Path) -> None:
 # ---------------------------------------------------------------- loading
 
 def check_manifest(manifest: dict, chunking: ChunkSettings | None = None) -> None:
-    """Fail clearly when an index was built by other code, model or settings."""
+    """Fail clearly when an index was built by other code, model or settings, or its manifest is malformed."""
     expected = settings_record(chunking or ChunkSettings())
     for key in ("format", "model", "dims"):
         if manifest.get(key) != expected[key]:
@@ -178,6 +180,47 @@ def check_manifest(manifest: dict, chunking: ChunkSettings | None = None) -> Non
                 f"index was built with {key}={manifest.get(key)!r} but this code uses {expected[key]!r}; "
                 "rebuild it with `qa build`"
             )
+    problem = _manifest_problem(manifest)
+    if problem:
+        raise IndexError_(f"index manifest is malformed ({problem}); rebuild with `qa build --force`")
+
+
+def _is_int(value) -> bool:
+    return type(value) is int          # not bool, not float
+
+
+def _manifest_problem(manifest: dict) -> str | None:
+    """What is wrong with the shape of a manifest that everything after loading relies on, or None."""
+    if not isinstance(manifest.get("build_id"), str):
+        return "build_id is not a string"
+    counts = manifest.get("counts")
+    if not isinstance(counts, dict) or not all(_is_int(counts.get(k)) and counts[k] >= 0
+                                               for k in ("sources", "sentences", "chunks")):
+        return "counts is not a table of sources, sentences and chunks"
+    sources = manifest.get("sources")
+    if not isinstance(sources, list) or len(sources) != counts["sources"]:
+        return "sources is not a list of as many sources as counted"
+    names = set()
+    for info in sources:
+        if not isinstance(info, dict) or not isinstance(info.get("source"), str) or info["source"] in names:
+            return "a source without a name of its own"
+        names.add(info["source"])
+        for key, kind in (("sha256", str), ("encoding", str), ("text", str), ("text_sha256", str)):
+            if key in info and not isinstance(info[key], kind):
+                return f"{key} of {info['source']} is not a {kind.__name__}"
+        for key in ("bytes", "chars", "sentences", "chunks"):
+            if key in info and not (_is_int(info[key]) and info[key] >= 0):
+                return f"{key} of {info['source']} is not a count"
+        if info.get("offsets", "file") not in ("file", "extracted-text"):
+            return f"offsets of {info['source']} is neither 'file' nor 'extracted-text'"
+        if "encoding" in info:
+            try:
+                codecs.lookup(info["encoding"])
+            except LookupError:
+                return f"unknown encoding {info['encoding']!r} for {info['source']}"
+        if "text" in info and not re.fullmatch(rf"{SOURCES}/[0-9a-f]{{64}}\.txt", info["text"]):
+            return f"text of {info['source']} is not a file in {SOURCES}/"
+    return None
 
 
 def read_manifest(folder: Path) -> dict:
@@ -250,10 +293,55 @@ def _load_files(folder: Path, manifest: dict) -> Index:
     if chunk_vectors.d != manifest["dims"]:
         raise IndexError_(f"index at {folder} holds {chunk_vectors.d}-dim vectors but its manifest says "
                           f"{manifest['dims']}; rebuild with `qa build --force`")
+    problem = _records_problem(manifest, sentences, chunks) or (
+        None if (keyword_chunks.num_docs, keyword_sentences.num_docs) == (len(chunks), len(sentences))
+        else "its keyword indexes hold other numbers of chunks and sentences")
+    if problem:
+        raise IndexError_(f"index at {folder} is inconsistent ({problem}); rebuild with `qa build --force`")
     if hasattr(chunk_vectors, "hnsw"):
         chunk_vectors.hnsw.efSearch = 128
     return Index(folder, manifest, sentences, chunks, chunk_vectors, np.ascontiguousarray(sentence_vectors),
                  keyword_chunks, keyword_sentences)
+
+
+def _records_problem(manifest: dict, sentences: list[Sentence], chunks: list[Chunk]) -> str | None:
+    """What makes the sentences and chunks unusable (wrong types, offsets out of range), or None.
+
+    Everything after loading indexes with these numbers; one bad one answered 500 to every question.
+    One pass over each list, so it costs a small part of reading them.
+    """
+    chars = {info["source"]: info.get("chars") for info in manifest["sources"]}
+    n_sentences, n_chunks = len(sentences), len(chunks)
+    for n, s in enumerate(sentences):
+        if not (_is_int(s.id) and s.id == n and isinstance(s.source, str) and _is_int(s.start) and _is_int(s.end)
+                and isinstance(s.text, str) and isinstance(s.entities, list) and isinstance(s.chunks, list)):
+            return f"sentence {n} has fields of the wrong type or is out of order"
+        if s.source not in chars:
+            return f"sentence {n} comes from a source the manifest does not list"
+        limit = chars[s.source]
+        if not (0 <= s.start <= s.end and s.end - s.start == len(s.text)) or (_is_int(limit) and s.end > limit):
+            return f"sentence {n} has offsets that do not fit its text or source"
+        for entity in s.entities:
+            if not (isinstance(entity, list) and len(entity) == 3 and isinstance(entity[0], str)
+                    and _is_int(entity[1]) and _is_int(entity[2]) and 0 <= entity[1] <= entity[2] <= len(s.text)):
+                return f"sentence {n} has a malformed entity"
+        for c in s.chunks:
+            if not (_is_int(c) and 0 <= c < n_chunks):
+                return f"sentence {n} names a chunk that does not exist"
+    for n, c in enumerate(chunks):
+        if not (_is_int(c.id) and c.id == n and isinstance(c.source, str) and _is_int(c.first) and _is_int(c.last)
+                and _is_int(c.start) and _is_int(c.end) and _is_int(c.tokens)):
+            return f"chunk {n} has fields of the wrong type or is out of order"
+        if not 0 <= c.first <= c.last < n_sentences:
+            return f"chunk {n} points at sentences that do not exist"
+        first, last = sentences[c.first], sentences[c.last]
+        if not (first.source == last.source == c.source and c.start == first.start and c.end == last.end):
+            return f"chunk {n} does not match its sentences"
+    for s in sentences:
+        for c in s.chunks:
+            if not chunks[c].first <= s.id <= chunks[c].last:
+                return f"sentence {s.id} names chunk {c}, which does not hold it"
+    return None
 
 
 def _read_jsonl(path: Path) -> list[dict]:

@@ -74,6 +74,35 @@ def test_broken_rebuild_keeps_the_old_index(folder):
     assert holder.get().build_id == "fixed"
 
 
+def _corrupt_chunks(folder):
+    path = folder / "chunks.jsonl"
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    rows[0]["first"], rows[0]["last"] = 5, 2                  # first after last
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+
+
+def _wrong_typed_sentence(folder):
+    path = folder / "sentences.jsonl"
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    rows[3]["start"] = str(rows[3]["start"])
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+
+
+@pytest.mark.parametrize("corrupt", [
+    lambda folder: rewrite_manifest(folder, build_id="bad", sources="oops"),
+    lambda folder: rewrite_manifest(folder, build_id="bad", counts=["not", "a", "table"]),
+    lambda folder: (_corrupt_chunks(folder), rewrite_manifest(folder, build_id="bad")),
+    lambda folder: (_wrong_typed_sentence(folder), rewrite_manifest(folder, build_id="bad")),
+], ids=["sources-not-a-list", "counts-not-a-table", "chunk-first-after-last", "sentence-start-a-string"])
+def test_malformed_rebuild_with_a_new_build_id_keeps_the_old_index(folder, corrupt):
+    """A malformed manifest with a new build_id used to be loaded, and every request then answered 500."""
+    holder = IndexHolder(folder)
+    first = holder.get()
+    corrupt(folder)
+    assert holder.get() is first
+    assert manifest_summary(holder.get())["build_id"] == first.build_id
+
+
 def test_missing_index_is_a_clear_error(tmp_path):
     with pytest.raises(IndexError_, match="no index"):
         IndexHolder(tmp_path / "nothing").get()

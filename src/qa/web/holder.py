@@ -16,7 +16,8 @@ class IndexHolder:
 
     A rebuild swaps a new folder in atomically, so `manifest.json` is replaced. `get()` stats that file
     (a few microseconds) and only when it changed reads the manifest; only a new `build_id` loads the
-    index again. If the new index cannot be loaded the old one keeps serving.
+    index again. If the new index cannot be loaded (load_index checks the manifest, sentences and chunks
+before handing it over) the old one keeps serving.
     """
 
     def __init__(self, folder: Path | str):
@@ -43,11 +44,12 @@ class IndexHolder:
                 self._stamp = stamp
                 return
             index = load_index(self.folder)
-        except IndexError_ as exc:
+        except Exception as exc:     # IndexError_ says what is wrong; anything else must not stop serving either
             if self._index is None:
                 raise
             self._failed_stamp = stamp
-            log.warning("keeping the loaded index (build %s): %s", self._index.build_id, exc)
+            log.warning("keeping the loaded index (build %s): %s", self._index.build_id,
+                        exc if isinstance(exc, IndexError_) else f"{type(exc).__name__}: {exc}")
             return
         if self._index is not None:
             log.info("loaded rebuilt index %s (was %s)", index.build_id, self._index.build_id)
