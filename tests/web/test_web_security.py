@@ -369,3 +369,25 @@ def test_a_crafted_file_path_is_never_read_indexed_or_cited(upload_server):
     answer = httpx.post(f"{upload_server.url}/api/ask", timeout=120,
                         json={"question": "What does make run do?"}).json()
     assert not any("README" in c["source"] for c in answer["citations"] + answer["passages"])
+
+
+@pytest.mark.slow
+def test_a_real_upload_is_checked_then_dropped_from_the_cache_when_refused(upload_server, tmp_path):
+    """What the page does: POST the file to Gradio's upload route, then send its FileData to the check."""
+    def upload(name: str, data: bytes) -> dict:
+        r = httpx.post(f"{upload_server.url}/gradio_api/upload", files={"files": (name, data)}, timeout=60)
+        assert r.status_code == 200, r.text
+        [path] = r.json()
+        return {"path": path, "orig_name": name, "size": len(data), "meta": {"_type": "gradio.FileData"}}
+
+    good = upload("notes.txt", b"The harbour master of Port Elsin in 1902 was Ewan Tulloch.\n")
+    checked = json.dumps(gradio_event(upload_server, "on_upload", [good]), ensure_ascii=False)
+    assert "Click “Rebuild index” to add it" in checked
+    assert Path(good["path"]).exists()
+    bad = upload("photo.txt", b"\x89PNG\r\n\x1a\n\x00\x00" + bytes(range(256)))
+    checked = json.dumps(gradio_event(upload_server, "on_upload", [bad]), ensure_ascii=False)
+    assert "not a text file" in checked
+    assert not Path(bad["path"]).exists()                          # refused: not kept in the cache
+    too_big = httpx.post(f"{upload_server.url}/gradio_api/upload", timeout=60,
+                         files={"files": ("big.txt", b"x" * (6 * 1024 * 1024))})
+    assert too_big.status_code == 413
