@@ -9,7 +9,7 @@ export HF_HUB_DISABLE_TELEMETRY := 1
 export NO_PROXY := 127.0.0.1,localhost
 export no_proxy := 127.0.0.1,localhost
 
-.PHONY: setup run test test-quick index eval bench clean
+.PHONY: setup run test test-quick index eval bench train clean
 
 setup: $(VENV)/.installed
 
@@ -39,6 +39,9 @@ eval: setup
 
 bench: setup
 	$(PY) -m qa bench
+
+train: setup
+	$(PY) -m qa train
 
 clean:
 	rm -rf $(VENV) .pytest_cache

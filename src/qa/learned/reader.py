@@ -1,0 +1,114 @@
+"""The span reader: a MiniLM encoder fine-tuned here on SQuAD articles (see models/reader/MODEL_CARD.md).
+
+Given a question and a window of text, it scores every span of the window as the answer and the
+window's [CLS] token as "no answer here". Loaded once per process from the repository; nothing is
+downloaded.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..config import PROJECT_ROOT
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+READER_DIR = PROJECT_ROOT / "models" / "reader"
+MAX_TOKENS = 192          # question + window; longer windows are cut at the end
+MAX_ANSWER_TOKENS = 30
+
+
+class ReaderMissing(RuntimeError):
+    """The reader's weights are not in the repository; `make train` makes them."""
+
+
+@dataclass
+class Reading:
+    start: int            # the best span, as character offsets into the window
+    end: int
+    span_score: float     # start + end logit of that span
+    null_score: float     # start + end logit of [CLS]: "no answer in this window"
+
+    @property
+    def margin(self) -> float:
+        """How much more the span is believed than "no answer"."""
+        return self.span_score - self.null_score
+
+
+class Reader:
+    def __init__(self, folder: Path | str = READER_DIR):
+        self.folder = Path(folder)
+        self._model = None
+        self._tokenizer = None
+        self._lock = threading.Lock()
+
+    @property
+    def available(self) -> bool:
+        return (self.folder / "config.json").exists()
+
+    def warm_up(self) -> "Reader":
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    if not self.available:
+                        raise ReaderMissing(f"no reader in {self.folder}; run `make train`")
+                    import torch
+                    from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+                    from transformers.utils import logging as hf_logging
+
+                    hf_logging.disable_progress_bar()
+                    self._tokenizer = AutoTokenizer.from_pretrained(str(self.folder))
+                    model = AutoModelForQuestionAnswering.from_pretrained(str(self.folder),
+                                                                          dtype=torch.float32)
+                    self._model = model.eval()
+        return self
+
+    def read(self, question: str, contexts: list[str]) -> list[Reading]:
+        """The best span of each window, with its score and the window's no-answer score."""
+        if not contexts:
+            return []
+        import torch
+
+        self.warm_up()
+        enc = self._tokenizer([question] * len(contexts), contexts, truncation="only_second",
+                              max_length=MAX_TOKENS, padding=True, return_offsets_mapping=True,
+                              return_tensors="pt")
+        offsets = enc.pop("offset_mapping").numpy()
+        with torch.inference_mode():
+            out = self._model(**enc)
+        starts, ends = out.start_logits.float().numpy(), out.end_logits.float().numpy()
+        return [best_span(starts[k], ends[k], offsets[k], enc.sequence_ids(k)) for k in range(len(contexts))]
+
+
+def best_span(start_logits: np.ndarray, end_logits: np.ndarray, offsets: np.ndarray, sequence_ids,
+              max_tokens: int = MAX_ANSWER_TOKENS) -> Reading:
+    """The highest-scoring span inside the context (start <= end, at most max_tokens long)."""
+    context = np.array([sid == 1 for sid in sequence_ids])
+    idx = np.flatnonzero(context)
+    null = float(start_logits[0] + end_logits[0])
+    if not len(idx):
+        return Reading(0, 0, float("-inf"), null)
+    s, e = start_logits[idx], end_logits[idx]
+    scores = s[:, None] + e[None, :]
+    n = len(idx)
+    i, j = np.indices((n, n))
+    scores = np.where((j >= i) & (j - i < max_tokens), scores, -np.inf)
+    k = int(np.argmax(scores))
+    a, b = divmod(k, n)
+    return Reading(int(offsets[idx[a]][0]), int(offsets[idx[b]][1]), float(scores[a, b]), null)
+
+
+_shared: Reader | None = None
+
+
+def get_reader() -> Reader:
+    """The process's reader, loaded on first use."""
+    global _shared
+    if _shared is None:
+        _shared = Reader()
+    return _shared

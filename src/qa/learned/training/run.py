@@ -1,0 +1,29 @@
+"""`qa train`: the reader, then the answer/abstain model, each written under models/ with its log."""
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from ..reader import READER_DIR
+
+
+def run_training(only: str | None = None) -> int:
+    log_path = READER_DIR / "training.log"
+    READER_DIR.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "a" if only == "combiner" else "w", encoding="utf-8") as fh:
+        def log(message: str) -> None:
+            line = f"{time.strftime('%H:%M:%S')} {message}"
+            print(line, file=sys.stderr, flush=True)
+            fh.write(line + "\n")
+            fh.flush()
+
+        if only in (None, "reader"):
+            from .train_reader import train_reader
+            train_reader(READER_DIR, log)
+        if only in (None, "combiner"):
+            from .fit_combiner import fit_combiner
+            fit_combiner(log)
+    from .cards import write_cards
+    write_cards()
+    return 0
