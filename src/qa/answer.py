@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -11,12 +12,16 @@ from .config import CALIBRATION_FILE, RetrievalSettings, load_retrieval_settings
 from .followup import resolve
 from .index_store import Index, normalise
 from .keyword import terms
+from .learned.answer_model import load_answer_model
+from .learned.candidates import Candidate, read_candidates
+from .learned.reader import ReaderMissing, get_reader
 from .question import ANSWER_LABELS, QuestionInfo, analyse, question_terms
 from .retrieval import Scored, rank_chunks, rank_sentences
 from .spans import extract_span, has_wanted_type
 from .types import Answer, Citation, Passage
 
 MAX_QUESTION_CHARS = 1000
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _settings: tuple[float | None, RetrievalSettings] | None = None
 
 
@@ -42,6 +47,8 @@ def validate_question(question) -> str:
     question = question.strip()
     if not question:
         raise QuestionError("the question is empty; type a question about the document")
+    if _SURROGATE.search(question):
+        raise QuestionError("the question holds an unpaired UTF-16 surrogate; send valid Unicode text")
     if len(question) > MAX_QUESTION_CHARS:
         raise QuestionError(f"the question is too long ({len(question):,} characters; the limit is "
                             f"{MAX_QUESTION_CHARS:,})")
@@ -49,36 +56,86 @@ def validate_question(question) -> str:
 
 
 def ask(index: Index, question: str, history=None, settings: RetrievalSettings | None = None,
-        mode: str = "hybrid", id: str | None = None) -> Answer:
-    """Answer a question from the index with a verbatim span and cited sentences, or abstain."""
+        mode: str = "hybrid", id: str | None = None, answerer: str | None = None) -> Answer:
+    """Answer a question from the index with a verbatim span and cited sentences, or abstain.
+
+    `answerer`: "learned" (the trained reader and answer model, the default when they are in the
+    repository) or "rules" (the hand-written span rules and calibrated confidence they replaced).
+    """
     settings = settings or default_settings()
     question = validate_question(question)
-    resolved = resolve(question, history)
-    info = analyse(question)
-    info.terms = qterms = question_terms(resolved)
-    qvec = embedder.embed_query(resolved)
-    chunks = rank_chunks(index, qvec, qterms, settings, mode)
-    sentences = rank_sentences(index, qvec, qterms, chunks, settings, mode, ANSWER_LABELS.get(info.qtype, ()))
-    passages = [_passage(index, c) for c in chunks[:3]]
-    result = Answer(question=question, answer="", abstained=True, confidence=0.0, passages=passages,
-                    resolved_question=resolved if resolved != question else None, id=id)
-    if not sentences:
+    r = _retrieve(index, question, history, settings, mode)
+    result = Answer(question=question, answer="", abstained=True, confidence=0.0,
+                    passages=[_passage(index, c) for c in r.chunks[:3]],
+                    resolved_question=r.resolved if r.resolved != question else None, id=id)
+    if not r.sentences:
         return result
-    best = index.sentences[sentences[0].id]
-    span = extract_span(info, best.text, best.entities,
-                        {t: index.keyword_sentences.idf(t) for t in info.terms})
-    result.signals = confidence_signals(index, info, qterms, sentences, qvec,
-                                        has_wanted_type(info, span, best.entities))
-    result.confidence = confidence(result.signals, settings)
-    if result.confidence < settings.abstain_threshold:
+    model = load_answer_model() if (answerer or "learned") == "learned" else None
+    if model is not None and get_reader().available:
+        cited, start, end = _learned_answer(index, r, model, result)
+        threshold = settings.extra.get("answer_threshold", model.threshold)
+    elif answerer == "learned":
+        raise ReaderMissing("the trained reader or answer model is missing; run `make train`")
+    else:
+        cited, start, end = _rule_answer(index, r, settings, result)
+        threshold = settings.abstain_threshold
+    if result.confidence < threshold:
         return result
-    cited = [sentences[0]] + _supporting(index, sentences, settings)
-    result.citations = [_citation(index, n, s.id) for n, s in enumerate(cited, 1)]
-    start, end = span or (0, len(best.text))
+    result.citations = [_citation(index, n, sid) for n, sid in enumerate(cited, 1)]
+    best = index.sentences[cited[0]]
     result.answer = normalise(best.text[start:end])
     result.abstained = False
     result.answer_source, result.answer_start, result.answer_end = best.source, best.start + start, best.start + end
     return result
+
+
+@dataclass
+class Retrieved:
+    resolved: str                 # the question with what a follow-up leans on
+    info: QuestionInfo
+    qvec: np.ndarray
+    chunks: list[Scored]
+    sentences: list[Scored]
+
+
+def _retrieve(index: Index, question: str, history, settings: RetrievalSettings, mode: str) -> Retrieved:
+    resolved = resolve(question, history)
+    info = analyse(question)
+    info.terms = question_terms(resolved)
+    qvec = embedder.embed_query(resolved)
+    chunks = rank_chunks(index, qvec, info.terms, settings, mode)
+    sentences = rank_sentences(index, qvec, info.terms, chunks, settings, mode,
+                               ANSWER_LABELS.get(info.qtype, ()))
+    return Retrieved(resolved, info, qvec, chunks, sentences)
+
+
+def answer_candidates(index: Index, question: str, history=None, settings: RetrievalSettings | None = None,
+                      mode: str = "hybrid") -> list[Candidate]:
+    """What the answer model chooses from (for fitting it): the reader's candidates with their features."""
+    r = _retrieve(index, validate_question(question), history, settings or default_settings(), mode)
+    return read_candidates(index, get_reader(), r.info, r.resolved, r.sentences, r.info.terms) if r.sentences else []
+
+
+def _learned_answer(index: Index, r: Retrieved, model, result: Answer) -> tuple[list[int], int, int]:
+    """The reader's span in the candidate the answer model trusts most; its probability is the confidence."""
+    candidates = read_candidates(index, get_reader(), r.info, r.resolved, r.sentences, r.info.terms)
+    result.confidence, best = max(((model.probability(c.features), c) for c in candidates), key=lambda x: x[0])
+    result.signals = dict(best.features)
+    return [best.sentence], best.start, best.end
+
+
+def _rule_answer(index: Index, r: Retrieved, settings: RetrievalSettings, result: Answer) -> tuple[list[int], int, int]:
+    """The hand-written span rules over the top sentence, and the dev-calibrated confidence."""
+    info, sentences = r.info, r.sentences
+    best = index.sentences[sentences[0].id]
+    span = extract_span(info, best.text, best.entities,
+                        {t: index.keyword_sentences.idf(t) for t in info.terms})
+    result.signals = confidence_signals(index, info, info.terms, sentences, r.qvec,
+                                        has_wanted_type(info, span, best.entities))
+    result.confidence = confidence(result.signals, settings)
+    cited = [sentences[0].id] + [s.id for s in _supporting(index, sentences, settings)]
+    start, end = span or (0, len(best.text))
+    return cited, start, end
 
 
 _NAME = re.compile(r"(?<!^)\b(?:[A-Z][\w’'\-]*|\d[\d.,]*)")

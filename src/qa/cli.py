@@ -27,10 +27,11 @@ def main(argv: list[str] | None = None) -> int:
     from .build import BuildError
     from .documents import SourceError
     from .index_store import IndexError_
+    from .learned.reader import ReaderMissing
 
     try:
         return args.run(args) or 0
-    except (QuestionError, BuildError, SourceError, IndexError_, UsageError) as exc:
+    except (QuestionError, BuildError, SourceError, IndexError_, UsageError, ReaderMissing) as exc:
         print(f"qa: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -62,7 +63,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--index", type=Path, default=None)
     p.add_argument("--dataset", type=Path, action="append", help="a Q&A JSON Lines file (repeatable)")
     p.add_argument("--out", type=Path, default=None, help="report folder (default: eval/)")
+    p.add_argument("--squad", type=Path, action="append",
+                   help="a SQuAD 2.0 JSON file: each article asked as one whole document (repeatable)")
     p.set_defaults(run=_eval)
+
+    p = sub.add_parser("train", help="train the reader and the answer model (models/), from data in the repository")
+    p.add_argument("--only", choices=("reader", "answer-model"), help="train one of the two")
+    p.set_defaults(run=_train)
 
     p = sub.add_parser("serve", help="start the web chat and JSON API")
     p.add_argument("--index", type=Path, default=DEFAULT_INDEX)
@@ -209,7 +216,13 @@ def _format(answer) -> str:
 def _eval(args) -> int:
     from .evaluation.run import run_evaluation
 
-    return run_evaluation(index=args.index, datasets=args.dataset, out=args.out)
+    return run_evaluation(index=args.index, datasets=args.dataset, out=args.out, squad=args.squad)
+
+
+def _train(args) -> int:
+    from .learned.training.run import run_training
+
+    return run_training({"answer-model": "combiner"}.get(args.only, args.only))
 
 
 def _serve(args) -> int:
