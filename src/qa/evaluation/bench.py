@@ -188,7 +188,8 @@ def index_size(folder: Path) -> dict:
 
 
 def time_questions(index, questions: list[str]) -> dict:
-    """ask() and the bare question embedding, interleaved question by question."""
+    """ask() (the trained reader's), ask() with the span rules it replaced, and the bare question
+    embedding, interleaved question by question."""
     from .. import embedder
     from ..answer import ask
     from ..config import load_retrieval_settings
@@ -197,7 +198,8 @@ def time_questions(index, questions: list[str]) -> dict:
     for q in questions[:3]:                       # warm-up, untimed
         embedder.embed_query(q)
         ask(index, q, settings=settings)
-    asks, embeds = [], []
+        ask(index, q, settings=settings, answerer="rules")
+    asks, rules, embeds = [], [], []
     for q in questions:
         started = time.perf_counter()
         embedder.embed_query(q)
@@ -205,10 +207,15 @@ def time_questions(index, questions: list[str]) -> dict:
         started = time.perf_counter()
         ask(index, q, settings=settings)
         asks.append((time.perf_counter() - started) * 1000)
-    ask_median, embed_median = median(asks), median(embeds)
+        started = time.perf_counter()
+        ask(index, q, settings=settings, answerer="rules")
+        rules.append((time.perf_counter() - started) * 1000)
+    ask_median, embed_median, rules_median = median(asks), median(embeds), median(rules)
     return {
         "ask_median_ms": round(ask_median, 2),
         "ask_p95_ms": round(percentile(asks, 95), 2),
+        "rules_median_ms": round(rules_median, 2),
+        "reader_adds_ms": round(ask_median - rules_median, 2),
         "embed_median_ms": round(embed_median, 2),
         "embed_p95_ms": round(percentile(embeds, 95), 2),
         "ask_over_embed": round(ask_median / embed_median, 3) if embed_median else None,
@@ -311,6 +318,9 @@ def _targets(result: dict) -> list[dict]:
         ratio = c["ask_over_embed"]
         out.append({"label": f"median ask / bare embedding ({c['name']})", "target": "<= 1.3",
                     "value": f"{ratio:.2f}" if ratio else "–", "pass": ratio is not None and ratio <= 1.3})
+        if c.get("reader_adds_ms") is not None:
+            out.append({"label": f"the reader's added median time ({c['name']})", "target": "<= 25 ms",
+                        "value": f"{c['reader_adds_ms']:.1f} ms", "pass": c["reader_adds_ms"] <= 25})
     return out
 
 
@@ -348,6 +358,8 @@ def render_markdown(result: dict) -> str:
         _row("index load (load_index)", corpora, lambda c: f"{c['index_load_s']:.2f} s"),
         _row("build rate", corpora, lambda c: f"{c['bytes'] / 1000 / c['build_median_s']:,.1f} KB/s"),
         _row("ask, median / p95", corpora, lambda c: f"{c['ask_median_ms']:.1f} / {c['ask_p95_ms']:.1f} ms"),
+        _row("ask with the span rules instead of the reader, median", corpora,
+             lambda c: f"{c['rules_median_ms']:.1f} ms (reader adds {c['reader_adds_ms']:.1f} ms)"),
         _row("bare question embedding, median / p95", corpora,
              lambda c: f"{c['embed_median_ms']:.1f} / {c['embed_p95_ms']:.1f} ms"),
         _row("ask / bare embedding (medians)", corpora, lambda c: f"{c['ask_over_embed']:.2f}×"),

@@ -18,12 +18,14 @@ from .baseline import BaselineIndex
 from .datasets import Row, Span, source_path
 
 ENGINE_MODES = ("hybrid", "dense", "keyword")
+RULES = "rules"
 BASELINE = "baseline"
-CONFIGURATIONS = ("hybrid", "dense", "keyword", BASELINE)
+CONFIGURATIONS = ("hybrid", RULES, "dense", "keyword", BASELINE)
 DESCRIPTIONS = {
-    "hybrid": "engine, dense + keyword fusion (the product)",
-    "dense": "engine, dense retrieval only",
-    "keyword": "engine, BM25 keyword retrieval only",
+    "hybrid": "engine, dense + keyword fusion, trained reader and answer model (the product)",
+    RULES: "the previous product: hybrid retrieval, hand-written span rules, confidence calibrated on dev",
+    "dense": "engine, dense retrieval only, trained reader and answer model",
+    "keyword": "engine, BM25 keyword retrieval only, trained reader and answer model",
     BASELINE: "hand-built: 500-char chunks (50 overlap), FAISS flat, top chunk's most similar sentence",
 }
 
@@ -54,12 +56,26 @@ class Prediction:
 
 
 class EngineConfiguration:
-    """The product's ask() in one retrieval mode."""
+    """The product's ask() in one retrieval mode, with the learned answerer or the rules it replaced."""
 
-    def __init__(self, mode: str, settings: RetrievalSettings):
-        self.name = mode
+    def __init__(self, mode: str, settings: RetrievalSettings, answerer: str = "learned", name: str | None = None):
+        self.name = name or mode
         self.mode = mode
-        self.settings = replace(settings, abstain_threshold=0.0)   # always answer; thresholds come later
+        self.answerer = answerer
+        self.recalibrate(settings)
+
+    def recalibrate(self, settings: RetrievalSettings) -> None:
+        self.calibrated = settings
+        self.settings = replace(settings, abstain_threshold=0.0,     # always answer; thresholds come later
+                                extra={**settings.extra, "answer_threshold": 0.0})
+
+    @property
+    def threshold(self) -> float:
+        """The abstention threshold ask() applies for this configuration."""
+        if self.answerer == "rules":
+            return self.calibrated.abstain_threshold
+        from ..learned.answer_model import load_answer_model
+        return self.calibrated.extra.get("answer_threshold", load_answer_model().threshold)
 
     def prepare(self, index: Index) -> None:
         self.index = index
@@ -70,7 +86,7 @@ class EngineConfiguration:
         started = time.perf_counter()
         try:
             answer = ask(self.index, row.question, history=row.history or None, settings=self.settings,
-                         mode=self.mode, id=row.id)
+                         mode=self.mode, id=row.id, answerer=self.answerer)
         except QuestionError as exc:
             return Prediction("", 0.0, True, [], [], [], time.perf_counter() - started, error=str(exc))
         seconds = time.perf_counter() - started
@@ -112,6 +128,7 @@ class BaselineConfiguration:
     """The hand-built baseline: never abstains, answers with a whole (naively split) sentence."""
 
     name = BASELINE
+    threshold = 0.0
 
     def __init__(self):
         self._built: dict[tuple, BaselineIndex] = {}
@@ -145,7 +162,12 @@ class BaselineConfiguration:
 def make_configurations(settings: RetrievalSettings, names=CONFIGURATIONS) -> list:
     out = []
     for name in names:
-        out.append(BaselineConfiguration() if name == BASELINE else EngineConfiguration(name, settings))
+        if name == BASELINE:
+            out.append(BaselineConfiguration())
+        elif name == RULES:
+            out.append(EngineConfiguration("hybrid", settings, answerer="rules", name=RULES))
+        else:
+            out.append(EngineConfiguration(name, settings))
     return out
 
 

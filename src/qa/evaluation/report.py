@@ -6,17 +6,20 @@ from collections import Counter
 from pathlib import Path
 
 from .failures import CAUSES
-from .plot import plot_curves
+from .plot import plot_tradeoff
 
-# metric, label, direction, target (the product's quality targets for the test split and the second document)
+# metric, label, direction, target: the trained-reader milestone's targets on every split but dev (the
+# product's final targets, stricter, are in docs: hit@1 0.95, F1 0.75, abstention 0.90 / 0.03)
 TARGETS = [
-    {"metric": "hit@1", "label": "evidence hit@1", "op": ">=", "target": 0.95},
-    {"metric": "f1", "label": "short-answer F1", "op": ">=", "target": 0.75},
-    {"metric": "contains_gold", "label": "answer-or-citation contains gold", "op": ">=", "target": 0.97},
-    {"metric": "abstention_unanswerable", "label": "abstention on unanswerable", "op": ">=", "target": 0.90},
-    {"metric": "false_abstention", "label": "false abstention on answerable", "op": "<=", "target": 0.03},
+    {"metric": "hit@1", "label": "cited sentence hit@1", "op": ">=", "target": 0.90},
+    {"metric": "f1", "label": "short-answer F1", "op": ">=", "target": 0.70},
+    {"metric": "abstention_unanswerable", "label": "abstention on unanswerable", "op": ">=", "target": 0.75},
+    {"metric": "false_abstention", "label": "false abstention on answerable", "op": "<=", "target": 0.05},
     {"metric": "exact_offsets", "label": "citation offsets exact", "op": ">=", "target": 1.00},
+    {"metric": "squad_f1", "label": "SQuAD v2 F1 (SQuAD articles)", "op": ">=", "target": 0.65},
 ]
+OVERVIEW = [("hit@1", "hit@1"), ("f1", "F1"), ("abstention_unanswerable", "abst. unans."),
+            ("false_abstention", "false abst."), ("squad_f1", "SQuAD v2 F1")]
 COLUMNS = [
     ("hit@1", "hit@1"), ("hit@3", "hit@3"), ("recall@5", "R@5"), ("mrr", "MRR"), ("em", "EM"), ("f1", "F1"),
     ("contains_gold", "ans/cit ⊇ gold"), ("abstention_unanswerable", "abst. unans."),
@@ -26,8 +29,9 @@ COLUMNS = [
 ]
 
 
-def check_targets(metrics: dict) -> list[dict]:
+def check_targets(metrics: dict, squad: dict | None = None, is_squad: bool = False) -> list[dict]:
     out = []
+    metrics = {**metrics, "squad_f1": squad["f1"] / 100 if squad and is_squad else None}
     for t in TARGETS:
         value = metrics.get(t["metric"])
         ok = None if value is None else (value >= t["target"] - 1e-9 if t["op"] == ">=" else value <= t["target"] + 1e-9)
@@ -38,9 +42,7 @@ def check_targets(metrics: dict) -> list[dict]:
 def write_report(data: dict, out: Path) -> None:
     (out / "report.json").write_text(_json(data) + "\n", encoding="utf-8")
     (out / "report.md").write_text(render_markdown(data), encoding="utf-8")
-    plot_curves({name: s["curve"] for name, s in data["splits"].items()},
-                {name: s["at_threshold"] for name, s in data["splits"].items()},
-                data["threshold"], out / "report.png")
+    plot_tradeoff(data["tradeoff"], out / "report.png")
 
 
 def _json(data: dict) -> str:
@@ -90,11 +92,43 @@ def render_markdown(data: dict) -> str:
         "competing and latencies are inflated).",
         "",
     ]
+    lines += _overview(data)
     for name, split in data["splits"].items():
         lines += _split_section(name, split)
     lines += _failure_sections(data)
-    lines += ["", "![accuracy against coverage](report.png)", ""]
     return "\n".join(lines)
+
+
+def _overview(data: dict) -> list[str]:
+    """Every split on one table: the product (hybrid) beside the previous configuration and the baseline."""
+    configs = ("hybrid", "rules", "baseline")
+    lines = ["## Overview: the product beside the previous configuration, same run", "",
+             "Roles: *dev* tuned the rules and trained the reader; *validation* chose the answer model's "
+             "threshold; *test* texts were never fitted or chosen on. SQuAD v2 F1 is the official score "
+             "(abstention at the threshold; an answer to an unanswerable question scores 0).", "",
+             "| split | role | kind | questions (unans.) | " + " | ".join(
+                 f"{label} {c}" for _, label in OVERVIEW for c in configs) + " |",
+             "|---|---|---|---:|" + "---:|" * (len(OVERVIEW) * len(configs))]
+    for name, split in data["splits"].items():
+        cells = []
+        for key, _ in OVERVIEW:
+            for c in configs:
+                metrics = dict(split["metrics"].get(c) or {})
+                metrics["squad_f1"] = (split.get("squad_v2", {}).get(c) or {}).get("f1")
+                value = metrics.get(key)
+                value = value / 100 if key == "squad_f1" and value is not None else value
+                cells.append(_fmt(value, key))
+        lines.append(f"| {name} | {split.get('role', '')} | {split.get('kind', '')} | "
+                     f"{split['rows']} ({split['rows'] - split['answerable']}) | " + " | ".join(cells) + " |")
+    for role, pooled in data.get("pooled", {}).items():
+        cells = []
+        for key, _ in OVERVIEW:
+            for c in configs:
+                value = (pooled.get(c) or {}).get(key)
+                cells.append(_fmt(value, key))
+        lines.append(f"| **all {role} splits, mean** | {role} | | {pooled['rows']} | " + " | ".join(cells) + " |")
+    lines += ["", "![answered right against abstained right](report.png)", ""]
+    return lines
 
 
 def _split_section(name: str, split: dict) -> list[str]:
@@ -114,7 +148,7 @@ def _split_section(name: str, split: dict) -> list[str]:
     if split.get("missing_evidence"):
         lines += ["", f"Evidence not found in the document (dataset to fix): {', '.join(split['missing_evidence'])}."]
     if split.get("targets"):
-        lines += ["", "Product targets, hybrid:", "", "| metric | target | value | |", "|---|---|---:|---|"]
+        lines += ["", "Targets, hybrid:", "", "| metric | target | value | |", "|---|---|---:|---|"]
         for t in split["targets"]:
             verdict = "n/a" if t["pass"] is None else ("pass" if t["pass"] else "**miss**")
             lines.append(f"| {t['label']} | {t['op']} {t['target']:.2f} | {_fmt(t['value'], t['metric'])} | {verdict} |")
@@ -151,12 +185,13 @@ def _failure_sections(data: dict) -> list[str]:
 
 
 def summary(data: dict) -> str:
-    out = [f"threshold {data['threshold']:.4f}" + (" (calibrated on dev)" if data["calibrated_now"] else "")]
+    out = [f"threshold {data['threshold']:.4f} (answer model); rules {data['thresholds'].get('rules', 0):.4f}"
+           + (" (calibrated on dev)" if data["calibrated_now"] else "")]
     keys = ["hit@1", "f1", "contains_gold", "abstention_unanswerable", "false_abstention", "exact_offsets",
             "latency_median_ms"]
     out.append(f"{'split':<14} {'config':<9} " + " ".join(f"{k[:10]:>10}" for k in keys))
     for name, split in data["splits"].items():
-        for config in ("hybrid", "baseline"):
+        for config in ("hybrid", "rules", "baseline"):
             m = split["metrics"].get(config)
             if m:
                 out.append(f"{name:<14} {config:<9} " + " ".join(f"{_fmt(m.get(k), k):>10}" for k in keys))

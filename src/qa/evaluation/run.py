@@ -13,10 +13,12 @@ from ..config import CALIBRATION_FILE, DEFAULT_INDEX, PROJECT_ROOT, RetrievalSet
 from ..index_store import Index, load_index
 from . import report as report_mod
 from .calibrate import calibrate, write_calibration
-from .configurations import CONFIGURATIONS, DESCRIPTIONS, EngineConfiguration, make_configurations
+from .configurations import CONFIGURATIONS, DESCRIPTIONS, RULES, EngineConfiguration, make_configurations
+from .corpora import TEXT_SETS, TEXTS, squad_document, squad_index, squad_rows, text_index
 from .datasets import DatasetError, EvidenceLocator, Row, Span, load_dataset, read_source
 from .failures import classify
 from .scoring import aggregate, curve_point, is_right, score_row, threshold_curve
+from .squad import SquadAnswer, SquadArticle, SquadError, SquadQuestion, load_squad, squad_scores
 
 EVAL_DIR = PROJECT_ROOT / "eval"
 DEV = EVAL_DIR / "article-dev.jsonl"
@@ -38,24 +40,45 @@ class Split:
     gold: list[list[Span]] = field(default_factory=list)
     texts: dict[str, str] = field(default_factory=dict)
     predictions: dict[str, list] = field(default_factory=dict)     # configuration -> one Prediction a row
+    role: str = "test"        # dev (rules calibrated, reader trained), validation (thresholds chosen), test
+    kind: str = ""            # what kind of text it asks about
 
 
-def run_evaluation(index=None, datasets=None, out=None) -> int:
-    """Evaluate and write report.md/.json/.png to `out` (default eval/); 0 unless the input is unusable."""
+def split_role(path: Path) -> str:
+    from ..learned.training.data import VALIDATION_TEXTS
+
+    path = Path(path)
+    if path.resolve() == DEV.resolve():
+        return "dev"
+    return "validation" if path.stem in VALIDATION_TEXTS else "test"
+
+
+def run_evaluation(index=None, datasets=None, out=None, squad=None) -> int:
+    """Evaluate and write report.md/.json/.png to `out` (default eval/); 0 unless the input is unusable.
+
+    With neither `datasets` nor `squad`: our own sets (article dev/test, the second document, the
+    texts in eval/texts/) and the SQuAD validation articles. `squad`: SQuAD 2.0 files, each article
+    asked as one whole document.
+    """
     try:
-        return _run(index, datasets, out)
-    except DatasetError as exc:
+        return _run(index, datasets, out, squad)
+    except (DatasetError, SquadError) as exc:
         print(f"qa: error: {exc}", file=sys.stderr)
         return 1
 
 
-def _run(index, datasets, out) -> int:
+def default_datasets() -> list[Path]:
+    return [p for p in (DEV, TEST, SECOND) if p.exists()] + sorted(TEXT_SETS.glob("*.jsonl"))
+
+
+def _run(index, datasets, out, squad=None) -> int:
     started = time.perf_counter()
     out = Path(out) if out else EVAL_DIR
     out.mkdir(parents=True, exist_ok=True)
-    calibrating = not datasets
-    paths = [Path(p) for p in datasets] if datasets else [p for p in (DEV, TEST, SECOND) if p.exists()]
-    if not paths:
+    calibrating = not datasets and not squad
+    paths = [Path(p) for p in datasets] if datasets else ([] if squad else default_datasets())
+    squad_articles = _squad_articles(squad) if squad or calibrating else []
+    if not paths and not squad_articles:
         print("qa eval: no Q&A files found (expected eval/article-dev.jsonl ...)", file=sys.stderr)
         return 1
     article = load_index(Path(index) if index else DEFAULT_INDEX)
@@ -64,7 +87,7 @@ def _run(index, datasets, out) -> int:
         _log(f"warning: {article.folder} is older than the indexing code; rebuild it with `qa build --force`")
     settings = load_retrieval_settings()
     configurations = make_configurations(settings)
-    splits = [_split(p, article) for p in paths]
+    splits = [_split(p, article) for p in paths] + [_squad_split(a, role) for a, role in squad_articles]
 
     calibration = None
     dev = next((s for s in splits if s.dataset.resolve() == DEV.resolve()), None) if calibrating else None
@@ -78,10 +101,11 @@ def _run(index, datasets, out) -> int:
             calibration, settings = _calibrate(dev, settings)
             for c in configurations:
                 if isinstance(c, EngineConfiguration):
-                    c.settings = replace(settings, abstain_threshold=0.0)
+                    c.recalibrate(settings)
             _rescore(dev, settings)
 
-    result = _report_data(splits, settings, calibration, time.perf_counter() - started)
+    thresholds = {c.name: c.threshold for c in configurations}
+    result = _report_data(splits, settings, thresholds, calibration, time.perf_counter() - started)
     report_mod.write_report(result, out)
     print(report_mod.summary(result))
     print(f"wrote {out / 'report.md'}, {out / 'report.json'}, {out / 'report.png'} "
@@ -91,7 +115,8 @@ def _run(index, datasets, out) -> int:
 
 def _split(path: Path, article: Index) -> Split:
     rows = load_dataset(path)
-    index = _index_for(rows, article)
+    in_texts = path.resolve().parent == TEXT_SETS.resolve() and (TEXTS / f"{path.stem}.txt").exists()
+    index = text_index(path.stem) if in_texts else _index_for(rows, article)
     sources = [d["source"] for d in index.manifest["sources"]]
     texts = {s: read_source(s) for s in sources}
     locator = EvidenceLocator(texts)
@@ -99,7 +124,26 @@ def _split(path: Path, article: Index) -> Split:
     for r, g in zip(rows, gold):
         if r.answerable and not g:
             _log(f"warning: {path.name} {r.id}: evidence not found in {', '.join(sources)}")
-    return Split(path.stem, path, rows, index, gold, texts)
+    kind = path.stem.split("-")[0] if in_texts else ("article" if index is article else "licence")
+    return Split(path.stem, path, rows, index, gold, texts, role=split_role(path), kind=kind)
+
+
+def _squad_articles(files) -> list[tuple[SquadArticle, str]]:
+    """(article, role) to evaluate: every article of the given files, or by default the validation
+    articles of the committed SQuAD sample (its other articles trained the reader and answer model)."""
+    if files:
+        return [(a, "test") for f in files for a in load_squad(f)]
+    from ..learned.training.data import squad_split
+
+    return [(a, "validation") for a in squad_split()[2]]
+
+
+def _squad_split(article: SquadArticle, role: str) -> Split:
+    index = squad_index(article)
+    rows, gold = squad_rows(article, index)
+    sources = [d["source"] for d in index.manifest["sources"]]
+    return Split(f"squad-{article.slug}", squad_document(article), rows, index, gold,
+                 {s: read_source(s) for s in sources}, role=role, kind="squad")
 
 
 def _index_for(rows: list[Row], article: Index) -> Index:
@@ -148,7 +192,7 @@ def _predict(split: Split, configurations: list) -> None:
 
 
 def _calibrate(dev: Split, settings: RetrievalSettings) -> tuple[dict, RetrievalSettings]:
-    preds = dev.predictions["hybrid"]
+    preds = dev.predictions[RULES]
     right = [is_right(r, g, p) for r, g, p in zip(dev.rows, dev.gold, preds)]
     weights, choice = calibrate([p.signals for p in preds], [r.answerable for r in dev.rows], right)
     data = write_calibration(weights, choice, dev.dataset, CALIBRATION_FILE, rows=len(dev.rows))
@@ -161,18 +205,20 @@ def _rescore(split: Split, settings: RetrievalSettings) -> None:
     from ..answer import confidence
 
     for name, preds in split.predictions.items():
-        if name in ("hybrid", "dense", "keyword"):
+        if name == RULES:
             for p in preds:
                 p.confidence = confidence(p.signals, settings) if p.signals else 0.0
 
 
-def _report_data(splits: list[Split], settings: RetrievalSettings, calibration: dict | None, seconds: float) -> dict:
-    threshold = settings.abstain_threshold
+def _report_data(splits: list[Split], settings: RetrievalSettings, thresholds: dict[str, float],
+                 calibration: dict | None, seconds: float) -> dict:
+    threshold = thresholds["hybrid"]
     data = {
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "seconds": round(seconds, 1),
         "load_average": _load_average(),
         "threshold": threshold,
+        "thresholds": thresholds,
         "calibrated_now": calibration is not None,
         "settings": asdict(settings),
         "configurations": {name: DESCRIPTIONS[name] for name in CONFIGURATIONS},
@@ -182,6 +228,8 @@ def _report_data(splits: list[Split], settings: RetrievalSettings, calibration: 
     for split in splits:
         entry = {
             "dataset": _shown(split.dataset),
+            "role": split.role,
+            "kind": split.kind,
             "index": _shown(split.index.folder),
             "index_build_id": split.index.build_id,
             "index_built_at": split.index.manifest.get("built_at"),
@@ -193,9 +241,11 @@ def _report_data(splits: list[Split], settings: RetrievalSettings, calibration: 
             "metrics": {},
             "per_question": {},
         }
+        entry["squad_v2"] = {}
         for name, preds in split.predictions.items():
-            scored = [score_row(r, g, p, threshold, split.texts) for r, g, p in zip(split.rows, split.gold, preds)]
+            scored = [score_row(r, g, p, thresholds[name], split.texts) for r, g, p in zip(split.rows, split.gold, preds)]
             entry["metrics"][name] = aggregate(scored)
+            entry["squad_v2"][name] = squad_v2(split.rows, preds, thresholds[name])
             entry["per_question"][name] = [_compact(s, p) for s, p in zip(scored, preds)]
             if name == "hybrid":
                 entry["failures"] = [f for f in (classify(r, s, p) for r, s, p in zip(split.rows, scored, preds)) if f]
@@ -204,9 +254,67 @@ def _report_data(splits: list[Split], settings: RetrievalSettings, calibration: 
         right = [is_right(r, g, p) for r, g, p in zip(split.rows, split.gold, hybrid)]
         entry["curve"] = threshold_curve(split.rows, hybrid, split.gold)
         entry["at_threshold"] = curve_point(split.rows, hybrid, right, threshold)
-        entry["targets"] = report_mod.check_targets(entry["metrics"]["hybrid"]) if "dev" not in split.name else None
+        entry["targets"] = report_mod.check_targets(entry["metrics"]["hybrid"], entry["squad_v2"]["hybrid"],
+                                                    split.kind == "squad") if split.role != "dev" else None
         data["splits"][split.name] = entry
+    data["pooled"] = _pooled(data["splits"])
+    data["tradeoff"] = _tradeoff(splits, thresholds)
     return data
+
+
+def _pooled(entries: dict) -> dict:
+    """Per role, each metric's mean over the splits of that role (each text counts once)."""
+    out = {}
+    for role in ("validation", "test"):
+        chosen = [e for e in entries.values() if e["role"] == role]
+        if not chosen:
+            continue
+        out[role] = {"rows": sum(e["rows"] for e in chosen), "splits": len(chosen)}
+        for config in ("hybrid", "rules", "baseline"):
+            values = {}
+            for key in ("hit@1", "f1", "abstention_unanswerable", "false_abstention", "exact_offsets"):
+                got = [e["metrics"][config][key] for e in chosen
+                       if config in e["metrics"] and e["metrics"][config].get(key) is not None]
+                values[key] = sum(got) / len(got) if got else None
+            squad = [e["squad_v2"][config]["f1"] / 100 for e in chosen if e["kind"] == "squad" and config in e["squad_v2"]]
+            values["squad_f1"] = sum(squad) / len(squad) if squad else None
+            out[role][config] = values
+    return out
+
+
+def _tradeoff(splits: list[Split], thresholds: dict[str, float]) -> dict:
+    """Answered-right against abstained-right as the threshold moves, over the validation and test
+    splits pooled, for the product and the previous configuration."""
+    out = {}
+    for role in ("validation", "test"):
+        chosen = [s for s in splits if s.role == role]
+        for config in ("hybrid", RULES):
+            rows = [(p.confidence, is_right(r, g, p), r.answerable)
+                    for s in chosen for r, g, p in zip(s.rows, s.gold, s.predictions.get(config, []))]
+            if not rows or all(a for _, _, a in rows) or not any(a for _, _, a in rows):
+                continue
+            levels = sorted({c for c, _, _ in rows})
+            curve = [_trade_point(rows, t) for t in [0.0] + levels + [levels[-1] + 1e-6]]
+            out[f"{role}, {config}"] = {"curve": curve, "chosen": _trade_point(rows, thresholds[config])}
+    return out
+
+
+def _trade_point(rows: list[tuple[float, bool, bool]], t: float) -> dict:
+    answerable = [(c, ok) for c, ok, a in rows if a]
+    unanswerable = [c for c, _, a in rows if not a]
+    return {"threshold": round(t, 6),
+            "answered_right": sum(c >= t and ok for c, ok in answerable) / len(answerable),
+            "abstained_right": sum(c < t for c in unanswerable) / len(unanswerable)}
+
+
+def squad_v2(rows: list[Row], preds: list, threshold: float) -> dict:
+    """The official SQuAD v2 scores: the answer given at the threshold ("" when abstaining), and
+    1 - confidence as the no-answer probability for the best-threshold figures."""
+    questions = [SquadQuestion(r.id, r.question, [SquadAnswer(a, 0, 0) for a in r.answers] if r.answerable else [], 0)
+                 for r in rows]
+    answers = {r.id: p.answer if p.answered(threshold) else "" for r, p in zip(rows, preds)}
+    na_probs = {r.id: 1.0 - p.confidence if p.can_abstain else 0.0 for r, p in zip(rows, preds)}
+    return {k: round(v, 2) if isinstance(v, float) else v for k, v in squad_scores(questions, answers, na_probs).items()}
 
 
 def _compact(scored: dict, pred) -> dict:
