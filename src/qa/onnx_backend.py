@@ -1,0 +1,330 @@
+"""ONNX Runtime inference for the embedder and the span reader, behind their usual interfaces.
+
+Which backend runs is one setting for both models: ``QA_BACKEND=torch`` (the default) or ``onnx``.
+``QA_ONNX_INT8=1`` makes the embedder use a dynamically quantised (int8) copy; it is off because it
+changes which sentence ranks first for some questions (see eval/bench.md).
+
+The ONNX graphs are exported from the packaged models themselves (never downloaded) the first time
+they are needed, into ``$QA_ONNX_CACHE`` (default ``~/.cache/qa-onnx``), one folder per model keyed by
+a SHA-256 of the model's weight and configuration files, so new weights get a new export. An export is
+written to a temporary file in that folder and moved into place with ``os.replace`` under a file lock:
+a killed export leaves at most a temporary file, which the next export removes.
+
+Threads: a question is one short sequence, where extra threads cost more to wake than they save, so
+query-time sessions run one intra-op thread; build-time batches use every core the process may use.
+"""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import tempfile
+import threading
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+BACKEND_ENV = "QA_BACKEND"
+CACHE_ENV = "QA_ONNX_CACHE"
+INT8_ENV = "QA_ONNX_INT8"
+BACKENDS = ("torch", "onnx")
+DEFAULT_BACKEND = "torch"
+OPSET = 17
+EXPORT_VERSION = "1"        # bump when the exported graph changes for the same weights
+HASH_PREFIX = 16            # hex digits of the SHA-256 naming a cache folder
+EMBEDDER_FILE = "embedder.onnx"
+EMBEDDER_INT8_FILE = "embedder-int8.onnx"
+READER_FILE = "reader.onnx"
+_MODEL_FILES = ("config.json", "modules.json", "sentence_bert_config.json", "1_Pooling/config.json")
+_WEIGHT_GLOBS = ("*.safetensors", "pytorch_model*.bin")
+
+_hashes: dict[tuple, str] = {}
+_lock = threading.Lock()
+
+
+class BackendError(ValueError):
+    """An unknown backend name in QA_BACKEND."""
+
+
+def backend(name: str | None = None) -> str:
+    """The backend to use: `name` if given, else $QA_BACKEND, else the default."""
+    value = (name or os.environ.get(BACKEND_ENV) or DEFAULT_BACKEND).strip().lower()
+    if value not in BACKENDS:
+        raise BackendError(f"{BACKEND_ENV}={value!r}: expected one of {', '.join(BACKENDS)}")
+    return value
+
+
+def int8_enabled() -> bool:
+    return os.environ.get(INT8_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def cache_root() -> Path:
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV]).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "qa-onnx"
+
+
+def cpu_count() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def model_hash(folder: Path | str) -> str:
+    """SHA-256 over the model's weights and configuration (names and bytes), and the export version."""
+    folder = Path(folder).resolve()
+    files = sorted({p for g in _WEIGHT_GLOBS for p in folder.glob(g)} |
+                   {folder / name for name in _MODEL_FILES if (folder / name).is_file()})
+    if not any(p.suffix in (".safetensors", ".bin") for p in files):
+        raise FileNotFoundError(f"no model weights in {folder}")
+    key = (str(folder), tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files))
+    with _lock:
+        if key in _hashes:
+            return _hashes[key]
+    digest = hashlib.sha256(f"qa-onnx export {EXPORT_VERSION} opset {OPSET}\n".encode())
+    for path in files:
+        digest.update(f"{path.relative_to(folder).as_posix()}\n".encode())
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    value = digest.hexdigest()
+    with _lock:
+        _hashes[key] = value
+    return value
+
+
+def cache_dir(folder: Path | str) -> Path:
+    return cache_root() / model_hash(folder)[:HASH_PREFIX]
+
+
+def ensure_file(target: Path, write) -> Path:
+    """`target`, made by `write(temporary_path)` if it is not there yet; atomic and one writer at a time."""
+    if target.is_file():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target.parent / ".lock", "a+b") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)        # released by the kernel if this process dies
+        try:
+            if target.is_file():                # another process made it while this one waited
+                return target
+            for stale in target.parent.glob(f".{target.name}.*.tmp"):   # left by a killed export
+                stale.unlink(missing_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+            os.close(fd)
+            try:
+                write(Path(tmp))
+                os.chmod(tmp, 0o644)        # mkstemp's 0600 would hide a shared cache from other users
+                with open(tmp, "rb") as fh:
+                    os.fsync(fh.fileno())
+                os.replace(tmp, target)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+            dir_fd = os.open(target.parent, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    return target
+
+
+# --- export -----------------------------------------------------------------------------------------
+
+def _export(module, inputs: dict, outputs: list[str], path: Path) -> None:
+    import torch
+
+    names = list(inputs)
+    axes = {name: {0: "batch", 1: "sequence"} for name in names}
+    for name in outputs:
+        axes[name] = {0: "batch"} if name == "sentence_embedding" else {0: "batch", 1: "sequence"}
+    with torch.inference_mode(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")         # tracer warnings about shapes the dynamic axes cover
+        torch.onnx.export(module, tuple(inputs[n] for n in names), str(path), input_names=names,
+                          output_names=outputs, dynamic_axes=axes, opset_version=OPSET, dynamo=False,
+                          do_constant_folding=True)
+    import onnx
+
+    onnx.checker.check_model(str(path))    # a truncated or corrupt file fails here, not at load
+
+
+def _sample_inputs(tokenizer, pair: bool) -> dict:
+    texts = ["An example sentence to trace the graph.", "Short one."]
+    enc = (tokenizer(["What is traced?"] * 2, texts, padding=True, return_tensors="pt") if pair
+           else tokenizer(texts, padding=True, return_tensors="pt"))
+    return {name: enc[name] for name in tokenizer.model_input_names if name in enc}
+
+
+def export_embedder(folder: Path | str) -> Path:
+    """The sentence-transformers model as one ONNX graph: encoder, mean pooling, L2 normalisation."""
+    folder = Path(folder)
+
+    def write(path: Path) -> None:
+        import torch
+        from transformers import AutoModel, AutoTokenizer
+
+        tokenizer = AutoTokenizer.from_pretrained(str(folder))
+        encoder = AutoModel.from_pretrained(str(folder), dtype=torch.float32, attn_implementation="eager").eval()
+        inputs = _sample_inputs(tokenizer, pair=False)
+
+        class Pooled(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.encoder = encoder
+
+            def forward(self, *args):
+                kwargs = dict(zip(inputs, args))
+                tokens = self.encoder(**kwargs).last_hidden_state
+                mask = kwargs["attention_mask"].unsqueeze(-1).to(tokens.dtype)
+                mean = (tokens * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+                return torch.nn.functional.normalize(mean, p=2, dim=1)
+
+        _export(Pooled().eval(), inputs, ["sentence_embedding"], path)
+
+    return ensure_file(cache_dir(folder) / EMBEDDER_FILE, write)
+
+
+def export_embedder_int8(folder: Path | str) -> Path:
+    """The embedder's graph with int8 weights (onnxruntime's dynamic quantisation)."""
+    fp32 = export_embedder(folder)
+
+    def write(path: Path) -> None:
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
+        quantize_dynamic(str(fp32), str(path), weight_type=QuantType.QInt8)
+
+    return ensure_file(fp32.with_name(EMBEDDER_INT8_FILE), write)
+
+
+def export_reader(folder: Path | str) -> Path:
+    """A question-answering model (start and end logits per token) as an ONNX graph."""
+    folder = Path(folder)
+
+    def write(path: Path) -> None:
+        import torch
+        from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+
+        tokenizer = AutoTokenizer.from_pretrained(str(folder))
+        model = AutoModelForQuestionAnswering.from_pretrained(str(folder), dtype=torch.float32,
+                                                              attn_implementation="eager").eval()
+        inputs = _sample_inputs(tokenizer, pair=True)
+
+        class Logits(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.model = model
+
+            def forward(self, *args):
+                out = self.model(**dict(zip(inputs, args)))
+                return out.start_logits, out.end_logits
+
+        _export(Logits().eval(), inputs, ["start_logits", "end_logits"], path)
+
+    return ensure_file(cache_dir(folder) / READER_FILE, write)
+
+
+# --- sessions ---------------------------------------------------------------------------------------
+
+def session(path: Path | str, threads: int):
+    """An ONNX Runtime CPU session with `threads` intra-op threads that do not spin when idle."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    # spinning threads keep a core busy after each call, which slows whatever runs next (FAISS, spaCy)
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.log_severity_level = 3
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def _feed(sess, encoded) -> dict:
+    names = {i.name for i in sess.get_inputs()}
+    return {k: np.asarray(v, dtype=np.int64) for k, v in encoded.items() if k in names}
+
+
+class OnnxEmbedder:
+    """The sentence-transformers model run by ONNX Runtime, with the model's own tokenizer.
+
+    Offers the parts of SentenceTransformer that qa.embedder uses: `encode`, `tokenizer`,
+    `max_seq_length`, `get_embedding_dimension`.
+    """
+
+    def __init__(self, folder: Path | str, int8: bool = False, query_threads: int = 1,
+                 batch_threads: int | None = None):
+        from transformers import AutoTokenizer
+
+        self.folder = Path(folder)
+        self.int8 = int8
+        self.path = export_embedder_int8(self.folder) if int8 else export_embedder(self.folder)
+        self.tokenizer = AutoTokenizer.from_pretrained(str(self.folder))
+        config = self.folder / "sentence_bert_config.json"
+        self.max_seq_length = int(json.loads(config.read_text())["max_seq_length"]) if config.is_file() else 256
+        self.query_threads = query_threads
+        self.batch_threads = batch_threads or cpu_count()
+        self._sessions: dict[str, object] = {}
+        self._lock = threading.Lock()
+        self._dims = None
+
+    def session(self, kind: str):
+        """'query': one question at a time (query_threads); 'batch': build-time batches (batch_threads)."""
+        sess = self._sessions.get(kind)
+        if sess is None:
+            with self._lock:
+                sess = self._sessions.get(kind)
+                if sess is None:
+                    threads = self.query_threads if kind == "query" else self.batch_threads
+                    sess = self._sessions[kind] = session(self.path, threads)
+        return sess
+
+    def get_embedding_dimension(self) -> int:
+        if self._dims is None:
+            self._dims = int(self.session("query").get_outputs()[0].shape[1] or
+                             self._run(self.session("query"), ["x"]).shape[1])
+        return self._dims
+
+    def _run(self, sess, texts: list[str]) -> np.ndarray:
+        enc = self.tokenizer(texts, padding=True, truncation=True, max_length=self.max_seq_length,
+                             return_tensors="np")
+        return sess.run(None, _feed(sess, enc))[0]
+
+    def encode(self, sentences, batch_size: int = 32, normalize_embeddings: bool = True,
+               convert_to_numpy: bool = True, show_progress_bar: bool = False, **_) -> np.ndarray:
+        """One text (a question: the query session) -> (dims,); a list (build time: the batch session) -> (n, dims).
+
+        The vectors are unit length whatever `normalize_embeddings` says: normalisation is in the graph.
+        """
+        if isinstance(sentences, str):
+            return self._run(self.session("query"), [sentences])[0]
+        texts = list(sentences)
+        if not texts:
+            return np.zeros((0, self.get_embedding_dimension()), dtype=np.float32)
+        order = np.argsort([-len(t) for t in texts], kind="stable")   # as sentence-transformers: less padding
+        sess = self.session("batch")
+        starts = range(0, len(texts), batch_size)
+        if show_progress_bar:
+            from tqdm.auto import tqdm
+            starts = tqdm(starts, desc="Batches")
+        parts = [self._run(sess, [texts[i] for i in order[s:s + batch_size]]) for s in starts]
+        out = np.empty((len(texts), parts[0].shape[1]), dtype=np.float32)
+        out[order] = np.concatenate(parts)
+        return out
+
+
+class OnnxReader:
+    """A question-answering model run by ONNX Runtime: numpy encodings in, (start, end) logits out."""
+
+    def __init__(self, folder: Path | str, threads: int = 1):
+        self.path = export_reader(folder)
+        self.session = session(self.path, threads)
+
+    def __call__(self, encoded) -> tuple[np.ndarray, np.ndarray]:
+        start, end = self.session.run(["start_logits", "end_logits"], _feed(self.session, encoded))
+        return start, end
