@@ -10,6 +10,13 @@ is built only when asked (`QA_BENCH_SCALE=1000`, or
 Question timing interleaves, question by question, the full ask() and the
 bare embedding of the same question with the same model, so both see the same
 machine state; the ratio of their medians is the product's speed target.
+
+Both inference backends (QA_BACKEND=torch and onnx, see qa.onnx_backend) are
+measured in the same run: the article is built with each (builds interleaved),
+and each question's embedding and ask() run under torch and then ONNX Runtime
+back to back. On the article, ONNX questions are asked of the ONNX-built index,
+as `QA_BACKEND=onnx qa ask` would, and the answers are compared with torch's;
+on the larger corpora, of the torch-built index (timing only).
 """
 from __future__ import annotations
 
@@ -24,9 +31,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
+from .. import onnx_backend
 from ..config import DEFAULT_SOURCE, PROJECT_ROOT
 from .datasets import load_dataset
 from .metrics import median, percentile
@@ -57,6 +66,20 @@ embedder.embed_query("warm up")
 t3 = time.perf_counter()
 print(json.dumps({"import_s": t1 - t0, "load_s": t2 - t1, "first_query_s": t3 - t2}))
 """
+_ONNX_LOAD = """
+import json, os, time
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ["QA_BACKEND"] = "onnx"
+t0 = time.perf_counter()
+import onnxruntime, transformers  # noqa: F401
+t1 = time.perf_counter()
+from qa import embedder
+embedder.get_model()
+t2 = time.perf_counter()
+embedder.embed_query("warm up")
+t3 = time.perf_counter()
+print(json.dumps({"import_s": t1 - t0, "load_s": t2 - t1, "first_query_s": t3 - t2}))
+"""
 
 
 def run_bench(out=None, quick: bool = False, scales=None) -> int:
@@ -77,11 +100,18 @@ def run_bench(out=None, quick: bool = False, scales=None) -> int:
     _log(f"model load in a fresh process: {result['model_load'].get('total_s', float('nan')):.2f} s")
     from .. import embedder, entities
 
-    embedder.get_model()
+    started = time.perf_counter()
+    embedder.get_model("onnx")       # exports on the first run with these weights, then from the cache
+    result["onnx_model_ready_s"] = round(time.perf_counter() - started, 3)
+    result["onnx_model_load"] = _model_load(_ONNX_LOAD)
+    _log(f"ONNX model load in a fresh process: {result['onnx_model_load'].get('total_s', float('nan')):.2f} s")
+    embedder.get_model("torch")
     entities.get_nlp()
+    result["onnx_threads"] = onnx_threads(questions)
     with tempfile.TemporaryDirectory(prefix="qa-bench-") as tmp:
         tmp = Path(tmp)
-        article = _measure_corpus("article", [DEFAULT_SOURCE], tmp / "article", questions, BUILD_REPEATS)
+        article = _measure_corpus("article", [DEFAULT_SOURCE], tmp / "article", questions, BUILD_REPEATS,
+                                  onnx_build=True)
         result["corpora"].append(article)
         for scale in scales:
             folder = tmp / f"corpus-{scale}x"
@@ -116,13 +146,13 @@ def _questions() -> list[str]:
     return questions or ["When was the agreement signed?", "Who visited the United States?"]
 
 
-def _model_load() -> dict:
+def _model_load(script: str = _MODEL_LOAD) -> dict:
     """Import and load the model in a fresh process: the cost a cold start pays."""
     env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
     src = str(PROJECT_ROOT / "src")
     env["PYTHONPATH"] = src + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     try:
-        done = subprocess.run([sys.executable, "-c", _MODEL_LOAD], capture_output=True, text=True, env=env,
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env,
                               timeout=300, check=True)
         data = json.loads(done.stdout.strip().splitlines()[-1])
     except (subprocess.SubprocessError, OSError, ValueError, IndexError) as exc:
@@ -131,31 +161,62 @@ def _model_load() -> dict:
     return {k: round(v, 3) for k, v in data.items()}
 
 
-def _measure_corpus(name: str, sources: list[Path], index_dir: Path, questions: list[str], repeats: int) -> dict:
+@contextmanager
+def use_backend(name: str):
+    """QA_BACKEND=name for the embedder and the reader inside the block."""
+    old = os.environ.get(onnx_backend.BACKEND_ENV)
+    os.environ[onnx_backend.BACKEND_ENV] = name
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop(onnx_backend.BACKEND_ENV, None)
+        else:
+            os.environ[onnx_backend.BACKEND_ENV] = old
+
+
+def _measure_corpus(name: str, sources: list[Path], index_dir: Path, questions: list[str], repeats: int,
+                    onnx_build: bool = False) -> dict:
     from ..build import build
     from ..index_store import load_index
 
     sizes = [p.stat().st_size for src in sources for p in ([src] if src.is_file() else src.rglob("*.txt"))]
-    times = []
+    backends = ("torch", "onnx") if onnx_build else ("torch",)
+    times = {b: [] for b in backends}
     manifest = None
     warm = None
     if repeats > 1:     # one untimed build first: tokenizer and spaCy caches
-        started = time.perf_counter()
-        build(sources, index_dir.with_name(index_dir.name + "-warm"))
-        warm = time.perf_counter() - started
-    for i in range(repeats):
-        folder = index_dir.with_name(f"{index_dir.name}-{i}")
-        started = time.perf_counter()
-        manifest = build(sources, folder).manifest
-        times.append(time.perf_counter() - started)
-    _log(f"{name}: build {median(times):.2f} s (median of {repeats})")
+        for b in reversed(backends):
+            with use_backend(b):
+                started = time.perf_counter()
+                build(sources, index_dir.with_name(f"{index_dir.name}-{b}-warm"))
+                warm = time.perf_counter() - started
+    for i in range(repeats):    # interleaved: both backends see the same machine state
+        for b in backends:
+            folder = index_dir.with_name(f"{index_dir.name}-{i}" if b == "torch" else f"{index_dir.name}-{b}-{i}")
+            with use_backend(b):
+                started = time.perf_counter()
+                built = build(sources, folder).manifest
+                times[b].append(time.perf_counter() - started)
+            manifest = built if b == "torch" else manifest
+    _log(f"{name}: build {median(times['torch']):.2f} s (median of {repeats})"
+         + (f", ONNX Runtime {median(times['onnx']):.2f} s" if onnx_build else ""))
     first = index_dir.with_name(f"{index_dir.name}-0")
     disk = index_size(first)
     started = time.perf_counter()
     index = load_index(first)
     load_s = time.perf_counter() - started
-    timing = time_questions(index, questions)
-    _log(f"{name}: ask median {timing['ask_median_ms']:.1f} ms, bare embedding {timing['embed_median_ms']:.1f} ms")
+    onnx_index = load_index(index_dir.with_name(f"{index_dir.name}-onnx-0")) if onnx_build else index
+    timing = time_questions(index, questions, onnx_index=onnx_index)
+    timing["onnx"]["index"] = "built with onnx" if onnx_build else "the torch-built index"
+    if onnx_build:
+        timing["onnx"]["build_s"] = [round(t, 3) for t in times["onnx"]]
+        timing["onnx"]["build_median_s"] = round(median(times["onnx"]), 3)
+    times = times["torch"]
+    o = timing["onnx"]
+    _log(f"{name}: ask median {timing['ask_median_ms']:.1f} ms, bare embedding {timing['embed_median_ms']:.1f} ms; "
+         f"ONNX Runtime ask {o['ask_median_ms']:.1f} ms, embedding {o['embed_median_ms']:.1f} ms, "
+         f"{o['answers_differ']} of {len(questions)} answers differ")
     return {
         "name": name,
         "bytes": sum(sizes),
@@ -187,39 +248,93 @@ def index_size(folder: Path) -> dict:
     return parts
 
 
-def time_questions(index, questions: list[str]) -> dict:
+def time_questions(index, questions: list[str], onnx_index=None) -> dict:
     """ask() (the trained reader's), ask() with the span rules it replaced, and the bare question
-    embedding, interleaved question by question."""
+    embedding, interleaved question by question; the same again under ONNX Runtime (on `onnx_index`,
+    default `index`) right after each, reported under "onnx" with how many answers differ from torch's."""
     from .. import embedder
     from ..answer import ask
     from ..config import load_retrieval_settings
 
     settings = load_retrieval_settings()
-    for q in questions[:3]:                       # warm-up, untimed
-        embedder.embed_query(q)
-        ask(index, q, settings=settings)
-        ask(index, q, settings=settings, answerer="rules")
-    asks, rules, embeds = [], [], []
+    indexes = {"torch": index, "onnx": onnx_index if onnx_index is not None else index}
+    for b in indexes:
+        with use_backend(b):
+            for q in questions[:3]:                       # warm-up, untimed
+                embedder.embed_query(q)
+                ask(indexes[b], q, settings=settings)
+                ask(indexes[b], q, settings=settings, answerer="rules")
+    ms = {b: {"asks": [], "rules": [], "embeds": [], "answers": []} for b in indexes}
     for q in questions:
-        started = time.perf_counter()
-        embedder.embed_query(q)
-        embeds.append((time.perf_counter() - started) * 1000)
-        started = time.perf_counter()
-        ask(index, q, settings=settings)
-        asks.append((time.perf_counter() - started) * 1000)
-        started = time.perf_counter()
-        ask(index, q, settings=settings, answerer="rules")
-        rules.append((time.perf_counter() - started) * 1000)
-    ask_median, embed_median, rules_median = median(asks), median(embeds), median(rules)
+        for b in indexes:
+            m = ms[b]
+            with use_backend(b):
+                started = time.perf_counter()
+                embedder.embed_query(q)
+                m["embeds"].append((time.perf_counter() - started) * 1000)
+                started = time.perf_counter()
+                answer = ask(indexes[b], q, settings=settings)
+                m["asks"].append((time.perf_counter() - started) * 1000)
+                started = time.perf_counter()
+                ask(indexes[b], q, settings=settings, answerer="rules")
+                m["rules"].append((time.perf_counter() - started) * 1000)
+            m["answers"].append((answer.answer, answer.abstained, [(c.source, c.start, c.end) for c in answer.citations]))
+    out = _question_medians(ms["torch"])
+    out["onnx"] = _question_medians(ms["onnx"])
+    differ = [q for q, t, o in zip(questions, ms["torch"]["answers"], ms["onnx"]["answers"]) if t != o]
+    out["onnx"]["answers_differ"] = len(differ)
+    out["onnx"]["differing_questions"] = differ
+    return out
+
+
+def _question_medians(m: dict) -> dict:
+    ask_median, embed_median, rules_median = median(m["asks"]), median(m["embeds"]), median(m["rules"])
     return {
         "ask_median_ms": round(ask_median, 2),
-        "ask_p95_ms": round(percentile(asks, 95), 2),
+        "ask_p95_ms": round(percentile(m["asks"], 95), 2),
         "rules_median_ms": round(rules_median, 2),
         "reader_adds_ms": round(ask_median - rules_median, 2),
         "embed_median_ms": round(embed_median, 2),
-        "embed_p95_ms": round(percentile(embeds, 95), 2),
+        "embed_p95_ms": round(percentile(m["embeds"], 95), 2),
         "ask_over_embed": round(ask_median / embed_median, 3) if embed_median else None,
     }
+
+
+def onnx_threads(questions: list[str], repeats: int = 3) -> dict:
+    """ONNX Runtime with one intra-op thread and with every core, for one question and for build batches.
+
+    Justifies the two sessions (one thread for a question, all cores for batches); torch's own
+    thread count is in the machine description."""
+    from .. import embedder
+
+    model = embedder.get_model("onnx")
+    texts = [p.strip() for p in DEFAULT_SOURCE.read_text(encoding="utf-8").split(".") if p.strip()]
+    counts = sorted({1, onnx_backend.cpu_count()})
+    sessions = {n: onnx_backend.session(model.path, n) for n in counts}
+
+    def run(sess, batch):
+        enc = model.tokenizer(batch, padding=True, truncation=True, max_length=model.max_seq_length,
+                              return_tensors="np")
+        sess.run(None, onnx_backend._feed(sess, enc))
+
+    for sess in sessions.values():
+        run(sess, questions[:2])
+    query = {n: [] for n in counts}
+    batch = {n: [] for n in counts}
+    for q in questions:
+        for n, sess in sessions.items():
+            started = time.perf_counter()
+            run(sess, [q])
+            query[n].append((time.perf_counter() - started) * 1000)
+    for _ in range(repeats):
+        for n, sess in sessions.items():
+            started = time.perf_counter()
+            for i in range(0, len(texts), 16):
+                run(sess, texts[i:i + 16])
+            batch[n].append(len(texts) / (time.perf_counter() - started))
+    return {"texts": len(texts),
+            "rows": [{"threads": n, "query_median_ms": round(median(query[n]), 2),
+                      "batch_texts_per_s": round(median(batch[n]), 1)} for n in counts]}
 
 
 def candidate_texts() -> list[Path]:
@@ -364,6 +479,16 @@ def render_markdown(result: dict) -> str:
              lambda c: f"{c['embed_median_ms']:.1f} / {c['embed_p95_ms']:.1f} ms"),
         _row("ask / bare embedding (medians)", corpora, lambda c: f"{c['ask_over_embed']:.2f}×"),
         _row("peak RSS after this corpus", corpora, lambda c: f"{c['peak_rss_mb_after']:,.0f} MB"),
+        _row("**ONNX Runtime** (`QA_BACKEND=onnx`): index build", corpora,
+             lambda c: f"{c['onnx']['build_median_s']:.2f} s" if "build_median_s" in c["onnx"] else "–"),
+        _row("ONNX Runtime: ask, median / p95", corpora,
+             lambda c: f"{c['onnx']['ask_median_ms']:.1f} / {c['onnx']['ask_p95_ms']:.1f} ms"),
+        _row("ONNX Runtime: ask with the span rules, median", corpora,
+             lambda c: f"{c['onnx']['rules_median_ms']:.1f} ms (reader adds {c['onnx']['reader_adds_ms']:.1f} ms)"),
+        _row("ONNX Runtime: bare question embedding, median / p95", corpora,
+             lambda c: f"{c['onnx']['embed_median_ms']:.1f} / {c['onnx']['embed_p95_ms']:.1f} ms"),
+        _row("ONNX Runtime: answers that differ from torch's", corpora,
+             lambda c: f"{c['onnx']['answers_differ']} of {result['questions']} ({c['onnx']['index']})"),
         "",
         f"Peak memory (RSS) of the whole run: **{result['peak_rss_mb']:,.0f} MB**.",
         "",
@@ -374,6 +499,14 @@ def render_markdown(result: dict) -> str:
     ]
     for t in result["targets"]:
         lines.append(f"| {t['label']} | {t['target']} | {t['value']} | {'pass' if t['pass'] else '**miss**'} |")
+    lines += ["", _onnx_paragraph(result)]
+    threads = result.get("onnx_threads")
+    if threads:
+        lines += ["", f"ONNX Runtime embedder by intra-op threads (questions one at a time; the article's "
+                      f"{threads['texts']} sentence pieces in batches of 16; medians):", "",
+                  "| intra-op threads | one question | build batches |", "|---:|---:|---:|"]
+        lines += [f"| {r['threads']} | {r['query_median_ms']:.2f} ms | {r['batch_texts_per_s']:,.0f} texts/s |"
+                  for r in threads["rows"]]
     if len(corpora) == 1:
         lines += ["", "The 100× corpus was skipped (`--quick`)."]
     if corpora[0].get("first_build_s") is not None:
@@ -385,6 +518,18 @@ def render_markdown(result: dict) -> str:
                       "LICENSE/README files, then (as far as needed) package METADATA files and decompressed "
                       "Debian changelogs, plus the article."]
     return "\n".join(lines) + "\n"
+
+
+def _onnx_paragraph(result: dict) -> str:
+    m = result.get("onnx_model_load", {})
+    text = (f"ONNX Runtime: questions run one intra-op thread, build batches {onnx_backend.cpu_count()}; the torch "
+            f"rows above use torch's {result['machine']['torch_threads']} threads for both. Model ready in this process "
+            f"(export on a first run, else loading the cached graph): {result.get('onnx_model_ready_s', float('nan')):.2f} s. ")
+    if "error" in m:
+        return text + f"Load in a fresh process: failed to measure ({m['error']})."
+    return text + (f"Load in a fresh process: **{m['total_s']:.2f} s** (import of onnxruntime/transformers "
+                   f"{m['import_s']:.2f} s, tokenizer, weights hash and sessions {m['load_s']:.2f} s; first query "
+                   f"{m['first_query_s'] * 1000:.0f} ms more).")
 
 
 def _disk(parts: dict) -> str:
@@ -405,6 +550,10 @@ def summary(result: dict) -> str:
                      f"{c['index_bytes']['total'] / 1e6:.2f} MB, ask median "
                      f"{c['ask_median_ms']:.1f} ms (p95 {c['ask_p95_ms']:.1f}), embed {c['embed_median_ms']:.1f} ms, "
                      f"ratio {c['ask_over_embed']:.2f}")
+        o = c["onnx"]
+        lines.append(f"{'':>8}  ONNX Runtime: " + (f"build {o['build_median_s']:.2f} s, " if "build_median_s" in o else "")
+                     + f"ask median {o['ask_median_ms']:.1f} ms, embed {o['embed_median_ms']:.1f} ms, "
+                     f"{o['answers_differ']} answers differ from torch's")
     return "\n".join(lines)
 
 
