@@ -255,3 +255,19 @@ def test_ask_gives_the_same_answers_on_either_backend(onnx_cache, article_index,
         assert (o.answer, o.abstained, [c.start for c in o.citations]) == \
                (t.answer, t.abstained, [c.start for c in t.citations])
         assert o.confidence == pytest.approx(t.confidence, abs=1e-3)
+
+
+@pytest.mark.slow
+def test_the_trained_reader_reads_the_same_through_onnx(onnx_cache, article_text):
+    from qa.learned.reader import READER_DIR, Reader
+
+    if not (READER_DIR / "config.json").exists():
+        pytest.skip("no trained reader in models/reader (make train)")
+    torch_reader, onnx_reader = Reader(READER_DIR, backend="torch"), Reader(READER_DIR, backend="onnx")
+    windows = [article_text[i:i + 600] for i in range(0, len(article_text), 600)]
+    for question in ("When was the mutual defence agreement signed?", "Who met Blinken?",
+                     "What is the population of Mars?"):
+        for e, g in zip(torch_reader.read(question, windows), onnx_reader.read(question, windows)):
+            assert (g.start, g.end) == (e.start, e.end)
+            assert g.span_score == pytest.approx(e.span_score, abs=1e-3)
+            assert g.null_score == pytest.approx(e.null_score, abs=1e-3)
