@@ -301,40 +301,52 @@ def _question_medians(m: dict) -> dict:
 
 
 def onnx_threads(questions: list[str], repeats: int = 3) -> dict:
-    """ONNX Runtime with one intra-op thread and with every core, for one question and for build batches.
+    """The embedder under torch and ONNX Runtime with one intra-op thread and with every core, for one
+    question and for build batches (the article's sentence pieces, 16 a batch), interleaved.
 
-    Justifies the two sessions (one thread for a question, all cores for batches); torch's own
-    thread count is in the machine description."""
+    Justifies ONNX Runtime's two sessions: one thread for a question, all cores for batches."""
+    import torch
+
     from .. import embedder
 
-    model = embedder.get_model("onnx")
+    onnx_model, torch_model = embedder.get_model("onnx"), embedder.get_model("torch")
     texts = [p.strip() for p in DEFAULT_SOURCE.read_text(encoding="utf-8").split(".") if p.strip()]
     counts = sorted({1, onnx_backend.cpu_count()})
-    sessions = {n: onnx_backend.session(model.path, n) for n in counts}
+    sessions = {n: onnx_backend.session(onnx_model.path, n) for n in counts}
+    torch_threads = torch.get_num_threads()
 
-    def run(sess, batch):
-        enc = model.tokenizer(batch, padding=True, truncation=True, max_length=model.max_seq_length,
-                              return_tensors="np")
-        sess.run(None, onnx_backend._feed(sess, enc))
+    def onnx_run(n, batch):
+        enc = onnx_model.tokenizer(batch, padding=True, truncation=True, max_length=onnx_model.max_seq_length,
+                                   return_tensors="np")
+        sessions[n].run(None, onnx_backend._feed(sessions[n], enc))
 
-    for sess in sessions.values():
-        run(sess, questions[:2])
-    query = {n: [] for n in counts}
-    batch = {n: [] for n in counts}
-    for q in questions:
-        for n, sess in sessions.items():
-            started = time.perf_counter()
-            run(sess, [q])
-            query[n].append((time.perf_counter() - started) * 1000)
-    for _ in range(repeats):
-        for n, sess in sessions.items():
-            started = time.perf_counter()
-            for i in range(0, len(texts), 16):
-                run(sess, texts[i:i + 16])
-            batch[n].append(len(texts) / (time.perf_counter() - started))
+    def torch_run(n, batch):
+        torch.set_num_threads(n)
+        torch_model.encode(batch, batch_size=16, normalize_embeddings=True, convert_to_numpy=True)
+
+    runners = [(name, n) for n in counts for name in ("torch", "onnx")]
+    run = {"torch": torch_run, "onnx": onnx_run}
+    query = {r: [] for r in runners}
+    batch = {r: [] for r in runners}
+    try:
+        for name, n in runners:
+            run[name](n, questions[:2])
+        for q in questions:
+            for name, n in runners:
+                started = time.perf_counter()
+                run[name](n, [q])
+                query[(name, n)].append((time.perf_counter() - started) * 1000)
+        for _ in range(repeats):
+            for name, n in runners:
+                started = time.perf_counter()
+                for i in range(0, len(texts), 16):
+                    run[name](n, texts[i:i + 16])
+                batch[(name, n)].append(len(texts) / (time.perf_counter() - started))
+    finally:
+        torch.set_num_threads(torch_threads)
     return {"texts": len(texts),
-            "rows": [{"threads": n, "query_median_ms": round(median(query[n]), 2),
-                      "batch_texts_per_s": round(median(batch[n]), 1)} for n in counts]}
+            "rows": [{"backend": name, "threads": n, "query_median_ms": round(median(query[(name, n)]), 2),
+                      "batch_texts_per_s": round(median(batch[(name, n)]), 1)} for name, n in runners]}
 
 
 def candidate_texts() -> list[Path]:
@@ -502,11 +514,11 @@ def render_markdown(result: dict) -> str:
     lines += ["", _onnx_paragraph(result)]
     threads = result.get("onnx_threads")
     if threads:
-        lines += ["", f"ONNX Runtime embedder by intra-op threads (questions one at a time; the article's "
-                      f"{threads['texts']} sentence pieces in batches of 16; medians):", "",
-                  "| intra-op threads | one question | build batches |", "|---:|---:|---:|"]
-        lines += [f"| {r['threads']} | {r['query_median_ms']:.2f} ms | {r['batch_texts_per_s']:,.0f} texts/s |"
-                  for r in threads["rows"]]
+        lines += ["", f"The embedder by backend and intra-op threads (questions one at a time; the article's "
+                      f"{threads['texts']} sentence pieces in batches of 16; interleaved; medians):", "",
+                  "| backend | intra-op threads | one question | build batches |", "|---|---:|---:|---:|"]
+        lines += [f"| {r['backend']} | {r['threads']} | {r['query_median_ms']:.2f} ms | "
+                  f"{r['batch_texts_per_s']:,.0f} texts/s |" for r in threads["rows"]]
     if len(corpora) == 1:
         lines += ["", "The 100× corpus was skipped (`--quick`)."]
     if corpora[0].get("first_build_s") is not None:
