@@ -276,6 +276,7 @@ class OnnxEmbedder:
         self._sessions: dict[str, object] = {}
         self._lock = threading.Lock()
         self._dims = None
+        self.session("query")       # loaded now, as SentenceTransformer loads its weights; batches' on first use
 
     def session(self, kind: str):
         """'query': one question at a time (query_threads); 'batch': build-time batches (batch_threads)."""
@@ -290,8 +291,8 @@ class OnnxEmbedder:
 
     def get_embedding_dimension(self) -> int:
         if self._dims is None:
-            self._dims = int(self.session("query").get_outputs()[0].shape[1] or
-                             self._run(self.session("query"), ["x"]).shape[1])
+            dims = self.session("query").get_outputs()[0].shape[1]
+            self._dims = dims if isinstance(dims, int) else int(self._run(self.session("query"), ["x"]).shape[1])
         return self._dims
 
     def _run(self, sess, texts: list[str]) -> np.ndarray:
