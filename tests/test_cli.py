@@ -89,6 +89,14 @@ def test_question_that_is_not_utf8_is_one_line():
                                            "check the terminal's encoding"]
 
 
+def test_an_unknown_backend_is_one_line():
+    env = dict(os.environ, HF_HUB_OFFLINE="1", QA_BACKEND="bogus")
+    result = subprocess.run([sys.executable, "-m", "qa", "ask", "Who met Blinken?"], capture_output=True,
+                            text=True, env=env, cwd=PROJECT_ROOT, timeout=300)
+    assert result.returncode == 1 and len(result.stderr.strip().splitlines()) == 1
+    assert "QA_BACKEND" in result.stderr or "bogus" in result.stderr
+
+
 def test_an_empty_question_is_called_empty():
     result = run_qa("ask", "")
     assert result.returncode == 1 and "the question is empty" in result.stderr

@@ -28,10 +28,11 @@ def main(argv: list[str] | None = None) -> int:
     from .documents import SourceError
     from .index_store import IndexError_
     from .learned.reader import ReaderMissing
+    from .onnx_backend import BackendError
 
     try:
         return args.run(args) or 0
-    except (QuestionError, BuildError, SourceError, IndexError_, UsageError, ReaderMissing) as exc:
+    except (QuestionError, BuildError, SourceError, IndexError_, UsageError, ReaderMissing, BackendError) as exc:
         print(f"qa: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

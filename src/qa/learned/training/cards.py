@@ -75,7 +75,7 @@ probable candidate and abstains ("the document does not say") below the threshol
   answer and its span has F1 >= 0.5 with it. Negatives: SQuAD's unanswerable questions, questions of the
   reader's articles asked against this article, our dev set's unanswerable questions.
 - **Threshold** {data['threshold']:.4f}: SQuAD v2's best threshold (F1, abstaining counted right on
-  unanswerable questions) over the validation sets pooled: {', '.join(data['threshold_chosen_on'])}.
+  unanswerable questions) averaged over the validation sets (each set counts once): {', '.join(data['threshold_chosen_on'])}.
 - **Validation** (the answer given at the threshold; AUC of the confidence, answerable vs unanswerable):
 
 | set | questions | F1 if always answering | F1 at threshold | false abstention | abstention on unanswerable | AUC |
