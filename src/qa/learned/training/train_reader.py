@@ -23,7 +23,7 @@ DEV_SETS = (("eval/article-dev.jsonl", "data/pak-us-diplomatic-relations.txt"),)
 
 
 def hyperparameters() -> dict:
-    return {"epochs": 2, "batch_size": 16, "lr": 1e-4, "weight_decay": 0.01, "warmup": 0.1,
+    return {"epochs": 3, "batch_size": 16, "lr": 1e-4, "weight_decay": 0.01, "warmup": 0.1,
             "clip": 1.0, "seed": 0, "near_miss_share": 0.5, "other_article": 1000,
             "train_tokens": TRAIN_TOKENS}
 
