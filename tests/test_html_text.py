@@ -1,25 +1,9 @@
 """HTML extraction: what is kept and dropped, and time linear in the page's size whatever its shape."""
-import time
-
 import pytest
 
 from qa.html_text import html_to_text
+from scaling import growth
 
-
-def _growth(run, small, big) -> float:
-    """How much longer run(big) takes than run(small), both timed in this run (best of three).
-
-    Ten times the input takes about ten times as long in linear time and a hundred times in quadratic time;
-    comparing within one run keeps the check independent of the machine's speed."""
-    def best(arg):
-        times = []
-        for _ in range(3):
-            started = time.perf_counter()
-            run(arg)
-            times.append(time.perf_counter() - started)
-        return min(times)
-
-    return best(big) / max(best(small), 1e-3)
 
 
 @pytest.mark.parametrize("shape", [
@@ -34,8 +18,8 @@ def _growth(run, small, big) -> float:
 ], ids=["siblings", "nested", "unclosed-dropped", "comments", "tag-starts", "pis", "cdata", "cells"])
 def test_extraction_time_is_linear_in_the_page_size(shape):
     small, big = shape(2_000), shape(20_000)
-    growth = _growth(html_to_text, small, big)
-    assert growth < 30, f"10x the page took {growth:.0f}x as long"
+    ratio = growth(html_to_text, small, big)
+    assert ratio < 30, f"10x the page took {ratio:.0f}x as long"
 
 
 def test_deep_nesting_keeps_its_text():

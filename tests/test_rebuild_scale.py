@@ -1,5 +1,4 @@
 """Scale: the approximate (HNSW) chunk index against the exact one, and long texts through the splitter."""
-import time
 from dataclasses import replace
 
 import faiss
@@ -16,6 +15,7 @@ from qa.keyword import terms
 from qa.retrieval import rank_chunks
 from qa.sentences import split_sentences
 from qa.types import Chunk, Sentence
+from scaling import growth
 
 pytestmark = pytest.mark.slow
 
@@ -128,21 +128,6 @@ def test_build_switches_to_hnsw_above_the_threshold_and_reuses_its_vectors(artic
     assert np.allclose(index.chunk_vectors.reconstruct_n(0, len(flat)), flat, atol=1e-5)
 
 
-def _growth(run, small, big) -> float:
-    """How much longer `run(big)` takes than `run(small)`, both timed in this run (best of three).
-
-    Inputs ten times larger take about ten times longer in linear time and a hundred times longer in
-    quadratic time; comparing within one run keeps the check independent of the machine's speed."""
-    def best(arg):
-        times = []
-        for _ in range(3):
-            started = time.perf_counter()
-            run(arg)
-            times.append(time.perf_counter() - started)
-        return min(times)
-
-    return best(big) / max(best(small), 1e-3)
-
 
 def test_a_long_paragraph_is_split_in_linear_time():
     """The splitter once looked back over the whole paragraph before every full stop (200 KB took a minute)."""
@@ -150,8 +135,8 @@ def test_a_long_paragraph_is_split_in_linear_time():
     one_line = " ".join(text.split()) + " "
     small = one_line * (200_000 // len(one_line))       # 200 KB and 2 MB on one line, full stops and all
     big = one_line * (2_000_000 // len(one_line))
-    growth = _growth(split_sentences, small, big)
-    assert growth < 40, f"10x the text took {growth:.0f}x as long"
+    ratio = growth(split_sentences, small, big)
+    assert ratio < 40, f"10x the text took {ratio:.0f}x as long"
     spans = split_sentences(big)
     usual = {one_line[s:e] for s, e in split_sentences(one_line)}
     # the copies join where the page's last line has no full stop; every other sentence is as usual
@@ -165,8 +150,8 @@ def test_text_without_newlines_or_full_stops_is_cut_under_the_budget():
     def prepare(t):
         return _prepare(Document("words.txt", DEFAULT_SOURCE, t, "0", "utf-8", len(t)), ChunkSettings())
 
-    growth = _growth(prepare, text[:200_000], text)
-    assert growth < 40, f"10x the text took {growth:.0f}x as long"
+    ratio = growth(prepare, text[:200_000], text)
+    assert ratio < 40, f"10x the text took {ratio:.0f}x as long"
     prepared = prepare(text)
     assert max(prepared.tokens) <= ChunkSettings().max_tokens
     assert prepared.spans[0][0] == 0 and prepared.spans[-1][1] == len(text.rstrip())

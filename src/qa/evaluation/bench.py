@@ -53,33 +53,23 @@ GZIP_DOC_ROOT = Path("/usr/share/doc")  # changelog.gz, NEWS.gz ...: last, decom
 MAX_FILE_BYTES = 120_000
 MIN_FILE_BYTES = 400
 
-_MODEL_LOAD = """
+_LOAD_SCRIPT = """
 import json, os, time
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+{setup}
 t0 = time.perf_counter()
-import sentence_transformers  # noqa: F401  (pulls in torch and transformers)
+{imports}
 t1 = time.perf_counter()
 from qa import embedder
 embedder.get_model()
 t2 = time.perf_counter()
 embedder.embed_query("warm up")
 t3 = time.perf_counter()
-print(json.dumps({"import_s": t1 - t0, "load_s": t2 - t1, "first_query_s": t3 - t2}))
+print(json.dumps({{"import_s": t1 - t0, "load_s": t2 - t1, "first_query_s": t3 - t2}}))
 """
-_ONNX_LOAD = """
-import json, os, time
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ["QA_BACKEND"] = "onnx"
-t0 = time.perf_counter()
-import onnxruntime, transformers  # noqa: F401
-t1 = time.perf_counter()
-from qa import embedder
-embedder.get_model()
-t2 = time.perf_counter()
-embedder.embed_query("warm up")
-t3 = time.perf_counter()
-print(json.dumps({"import_s": t1 - t0, "load_s": t2 - t1, "first_query_s": t3 - t2}))
-"""
+_MODEL_LOAD = _LOAD_SCRIPT.format(setup="", imports="import sentence_transformers  # noqa: F401  (torch, transformers)")
+_ONNX_LOAD = _LOAD_SCRIPT.format(setup='os.environ["QA_BACKEND"] = "onnx"',
+                                 imports="import onnxruntime, transformers  # noqa: F401")
 
 
 def run_bench(out=None, quick: bool = False, scales=None) -> int:
