@@ -223,7 +223,7 @@ def _eval(args) -> int:
 def _train(args) -> int:
     from .learned.training.run import run_training
 
-    return run_training({"answer-model": "combiner"}.get(args.only, args.only))
+    return run_training(args.only)
 
 
 def _serve(args) -> int:

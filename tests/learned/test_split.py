@@ -1,23 +1,23 @@
 """Split by article: nothing of a validation article (or of the answer model's article) reaches the
 reader's training data, and nothing of our test sets reaches any fit."""
 from qa.learned.training import data
-from qa.learned.training.data import (COMBINER_ARTICLES, TEST_TEXTS, VALIDATION_ARTICLES, VALIDATION_TEXTS,
+from qa.learned.training.data import (ANSWER_MODEL_ARTICLES, TEST_TEXTS, VALIDATION_ARTICLES, VALIDATION_TEXTS,
                                       squad_reader_examples, squad_split)
 from qa.learned.training.train_reader import DEV_SETS
 
 
 def test_the_three_parts_are_disjoint_and_cover_the_sample():
-    reader, combiner, valid = squad_split()
-    titles = [a.title for a in reader], [a.title for a in combiner], [a.title for a in valid]
-    assert set(titles[2]) == set(VALIDATION_ARTICLES) and set(titles[1]) == set(COMBINER_ARTICLES)
+    reader, answer_model_articles, valid = squad_split()
+    titles = [a.title for a in reader], [a.title for a in answer_model_articles], [a.title for a in valid]
+    assert set(titles[2]) == set(VALIDATION_ARTICLES) and set(titles[1]) == set(ANSWER_MODEL_ARTICLES)
     assert not (set(titles[0]) & set(titles[1])) and not (set(titles[0]) & set(titles[2]))
     assert len(titles[0]) + len(titles[1]) + len(titles[2]) == 10
 
 
 def test_no_validation_or_answer_model_text_or_question_reaches_the_reader_examples():
-    reader, combiner, valid = squad_split()
+    reader, answer_model_articles, valid = squad_split()
     examples = squad_reader_examples(reader, seed=0)
-    held = combiner + valid
+    held = answer_model_articles + valid
     held_questions = {q.question for a in held for q in a.questions}
     # sentences long enough to be distinctive; a window is text of a training article only
     held_sentences = {s.strip() for a in held for s in a.text.split(". ") if len(s) > 80}

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ..answer_model import ANSWER_MODEL_FILE
 from ..reader import READER_DIR
-from .data import COMBINER_ARTICLES, SQUAD_FILE, VALIDATION_ARTICLES, VALIDATION_TEXTS
+from .data import ANSWER_MODEL_ARTICLES, SQUAD_FILE, VALIDATION_ARTICLES, VALIDATION_TEXTS
 
 LICENCE = ("Training data: the first ten articles of the SQuAD 2.0 training set (Rajpurkar, Jia and Liang, "
            "\"Know What You Don't Know: Unanswerable Questions for SQuAD\", ACL 2018), CC BY-SA 4.0, copied "
@@ -29,7 +29,7 @@ neighbours), scores every span of the window as the answer and the [CLS] token a
 - **Base**: {record['base']}, with a new span head (`AutoModelForQuestionAnswering`).
 - **Weights**: fp16 safetensors, {size:.1f} MB (read back as float32).
 - **Data**: SQuAD 2.0 articles of `{SQUAD_FILE.name}` except the validation articles
-  ({', '.join(VALIDATION_ARTICLES)}) and the answer model's article ({', '.join(COMBINER_ARTICLES)}),
+  ({', '.join(VALIDATION_ARTICLES)}) and the answer model's article ({', '.join(ANSWER_MODEL_ARTICLES)}),
   split by article, never by question; plus `eval/article-dev.jsonl`. Windows are cut with the engine's own
   sentence splitter; the answer's sentence sits at a random place in its window. No-answer windows:
   answerable questions against the most similar window without their answer (share

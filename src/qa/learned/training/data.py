@@ -21,20 +21,20 @@ VALIDATION_ARTICLES = ("The_Legend_of_Zelda:_Twilight_Princess", "To_Kill_a_Mock
 # the answer/abstain model is fitted on the reader's output over an article the reader never read
 # (stacking: its scores there are as they will be on new text, not as on its own training data); it
 # holds SQuAD's other block of unanswerable questions
-COMBINER_ARTICLES = ("Spectre_(2015_film)",)
+ANSWER_MODEL_ARTICLES = ("Spectre_(2015_film)",)
 WINDOW = 3            # sentences a reader window holds (the ranked sentence and its neighbours)
 
 
 def squad_split(path: Path = SQUAD_FILE) -> tuple[list[SquadArticle], list[SquadArticle], list[SquadArticle]]:
-    """(reader training articles, combiner training articles, validation articles)."""
+    """(reader training articles, answer_model_articles training articles, validation articles)."""
     articles = load_squad(path)
-    held = VALIDATION_ARTICLES + COMBINER_ARTICLES
+    held = VALIDATION_ARTICLES + ANSWER_MODEL_ARTICLES
     reader = [a for a in articles if a.title not in held]
-    combiner = [a for a in articles if a.title in COMBINER_ARTICLES]
+    answer_model_articles = [a for a in articles if a.title in ANSWER_MODEL_ARTICLES]
     valid = [a for a in articles if a.title in VALIDATION_ARTICLES]
-    if len(valid) + len(combiner) != len(held):
+    if len(valid) + len(answer_model_articles) != len(held):
         raise ValueError(f"{path} lacks an article of {held}")
-    return reader, combiner, valid
+    return reader, answer_model_articles, valid
 
 
 @dataclass

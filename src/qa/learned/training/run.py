@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import sys
 import time
-from pathlib import Path
 
 from ..reader import READER_DIR
 
@@ -11,7 +10,7 @@ from ..reader import READER_DIR
 def run_training(only: str | None = None) -> int:
     log_path = READER_DIR / "training.log"
     READER_DIR.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "a" if only == "combiner" else "w", encoding="utf-8") as fh:
+    with open(log_path, "a" if only == "answer-model" else "w", encoding="utf-8") as fh:
         def log(message: str) -> None:
             line = f"{time.strftime('%H:%M:%S')} {message}"
             print(line, file=sys.stderr, flush=True)
@@ -21,9 +20,9 @@ def run_training(only: str | None = None) -> int:
         if only in (None, "reader"):
             from .train_reader import train_reader
             train_reader(READER_DIR, log)
-        if only in (None, "combiner"):
-            from .fit_combiner import fit_combiner
-            fit_combiner(log)
+        if only in (None, "answer-model"):
+            from .fit_answer_model import fit_answer_model
+            fit_answer_model(log)
     from .cards import write_cards
     write_cards()
     return 0

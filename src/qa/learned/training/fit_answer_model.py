@@ -1,7 +1,7 @@
 """Fit the answer model on the reader's candidates over text the reader never read, then choose its
 abstention threshold on the validation articles and validation texts.
 
-Fitted on: the combiner article (SQuAD, with its hand-written unanswerable questions), questions of
+Fitted on: the answer model's article (SQuAD, with its hand-written unanswerable questions), questions of
 the reader's training articles asked against it (questions of one article asked against another are
 unanswerable), and our own dev set over the Pakistan–US article with its unanswerable questions.
 Threshold: the best SQuAD v2 F1 averaged over the validation articles and validation texts.
@@ -66,10 +66,10 @@ def _our_rows(path, index: Index) -> tuple[list[Row], list[list[Span]]]:
 
 
 def fitting_data(log) -> list[Asked]:
-    reader_articles, combiner, _ = squad_split()
+    reader_articles, answer_model_articles, _ = squad_split()
     rng = random.Random(0)
     asked = []
-    for article in combiner:
+    for article in answer_model_articles:
         index = squad_index(article)
         rows, gold = squad_rows(article, index)
         asked += ask_rows(index, rows, gold, article.title)
@@ -150,7 +150,7 @@ def summarise(picks: list[tuple[float, float, bool]], threshold: float) -> dict:
             "answerable_auc": round(float(auc), 4) if auc is not None else None}
 
 
-def fit_combiner(log=print) -> AnswerModel:
+def fit_answer_model(log=print) -> AnswerModel:
     started = time.time()
     asked = fitting_data(log)
     model = fit(asked)
