@@ -71,9 +71,11 @@ def render_markdown(data: dict) -> str:
         "# Evaluation report",
         "",
         f"Generated {data['generated_at']} by `qa eval` in {data['seconds']} s. "
-        f"Abstention threshold **{data['threshold']:.4f}** "
-        + ("(chosen just now from the dev split)" if data["calibrated_now"] else "(the current calibration)")
-        + (f"; confidence weights {_weights(weights)}." if weights else "; default confidence weights."),
+        f"The product's abstention threshold is the answer model's, **{data['threshold']:.4f}** (chosen on the "
+        "validation sets by `qa train`, `models/ANSWER_MODEL_CARD.md`). The rules' threshold is "
+        f"{data.get('thresholds', {}).get('rules', 0.0):.4f} "
+        + ("(calibrated just now on the dev split)" if data["calibrated_now"] else "(the current calibration)")
+        + (f" with confidence weights {_weights(weights)}." if weights else " with default confidence weights."),
         "",
         "Configurations:",
         "",
