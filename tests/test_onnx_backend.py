@@ -104,10 +104,21 @@ def test_a_writer_killed_mid_write_leaves_no_target_and_the_next_one_cleans_up(t
 @pytest.fixture(scope="module")
 def onnx_cache(tmp_path_factory):
     """A fresh export cache for this module: the first use exports."""
+    from qa import embedder
+    from qa.learned import reader
+
+    def forget_onnx_models():
+        """ONNX models loaded earlier in this process came from another cache folder."""
+        for key in [k for k in embedder._models if k[0] == "onnx"]:
+            del embedder._models[key]
+        reader._shared.pop("onnx", None)
+
     folder = tmp_path_factory.mktemp("qa-onnx")
     old = os.environ.get("QA_ONNX_CACHE")
     os.environ["QA_ONNX_CACHE"] = str(folder)
+    forget_onnx_models()
     yield folder
+    forget_onnx_models()
     if old is None:
         os.environ.pop("QA_ONNX_CACHE", None)
     else:

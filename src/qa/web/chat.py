@@ -144,17 +144,18 @@ def build_chat(service: QAService, uploads: Uploads | None = None, cache: Upload
             def on_upload(path):
                 """Check the file as soon as it is chosen, so a wrong one is refused before any rebuild."""
                 if not path:
-                    return ""
+                    return "", gr.skip()
                 try:
                     cache.received(path)            # only a file this page uploaded, whatever the page says
-                    return status_html(f"{uploads.check(path)}. Click “Rebuild index” to add it.", "info", "check")
+                    return status_html(f"{uploads.check(path)}. Click “Rebuild index” to add it.", "info",
+                                       "check"), gr.skip()
                 except (UploadError, UploadRefused) as exc:
-                    cache.discard(path)             # refused: not kept
-                    return status_html(str(exc), "error", "check")
+                    message = str(exc)
                 except Exception:
                     log.exception("checking an upload failed")
-                    cache.discard(path)
-                    return status_html("cannot check this file; the server log has the details", "error", "check")
+                    message = "cannot check this file; the server log has the details"
+                cache.discard(path)                 # refused: not kept, and no longer offered for a rebuild
+                return status_html(message, "error", "check"), None
 
             def on_rebuild(path):
                 """Save the upload (if any), rebuild, load the new index; the header follows."""
@@ -184,7 +185,7 @@ def build_chat(service: QAService, uploads: Uploads | None = None, cache: Upload
                 message = " ".join([result.message, *(f"Note: {w}." for w in result.warnings)])
                 yield status_html(message, "ok", "rebuild"), None, header_html(current), current.get("build_id")
 
-            upload.upload(on_upload, upload, status, api_visibility="private", show_progress="hidden")
+            upload.upload(on_upload, upload, [status, upload], api_visibility="private", show_progress="hidden")
             upload.clear(lambda: "", None, status, api_visibility="private", show_progress="hidden")
             rebuild_button.click(on_rebuild, upload, [status, upload, header, shown_build],
                                  api_visibility="private", show_progress="hidden")
