@@ -240,7 +240,8 @@ def test_chat_handlers_refuse_a_file_outside_the_cache(tmp_path, monkeypatch):
     uploads = Uploads(service, tmp_path / "up")
     demo = build_chat(service, uploads, UploadCache(tmp_path / "cache"))
     fns = handlers(demo)
-    assert "not uploaded to this page" in fns["on_upload"](str(README))
+    message, form = fns["on_upload"](str(README))
+    assert "not uploaded to this page" in message and form is None       # refused: taken off the form
     steps = list(fns["on_rebuild"](str(README)))
     assert "not uploaded to this page" in steps[-1][0]
     assert not (tmp_path / "up").exists()
@@ -259,7 +260,8 @@ def test_chat_drops_refused_and_indexed_uploads_from_the_cache(tmp_path, monkeyp
     png.parent.mkdir()
     png.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00" + bytes(range(256)))
     demo.upload_file_set.add(str(png))
-    assert "not a text file" in fns["on_upload"](str(png))
+    message, form = fns["on_upload"](str(png))
+    assert "not a text file" in message and form is None
     assert not png.exists()
     notes = cache.folder / "h2" / "notes.txt"
     notes.parent.mkdir()
