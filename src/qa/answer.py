@@ -15,7 +15,7 @@ from .keyword import terms
 from .learned.answer_model import load_answer_model
 from .learned.candidates import Candidate, read_candidates
 from .learned.reader import ReaderMissing, get_reader
-from .question import ANSWER_LABELS, QuestionInfo, analyse, question_terms
+from .question import ANSWER_LABELS, QuestionInfo, analyse, question_names, question_terms
 from .retrieval import Scored, rank_chunks, rank_sentences
 from .spans import extract_span, has_wanted_type
 from .types import Answer, Citation, Passage
@@ -138,7 +138,6 @@ def _rule_answer(index: Index, r: Retrieved, settings: RetrievalSettings, result
     return cited, start, end
 
 
-_NAME = re.compile(r"(?<!^)\b(?:[A-Z][\w’'\-]*|\d[\d.,]*)")
 
 
 def confidence_signals(index: Index, info: QuestionInfo, qterms: list[str], ranked: list[Scored],
@@ -161,7 +160,7 @@ def confidence_signals(index: Index, info: QuestionInfo, qterms: list[str], rank
     total = sum(weights)
     coverage = sum(w for t, w in zip(unique, weights) if t in present) / total if total else 0.0
     missing = max((w for t, w in zip(unique, weights) if t not in present and kw.knows(t)), default=0.0)
-    names = {t for word in _NAME.findall(info.text) for t in terms(word)}
+    names = question_names(info.text)
     names_missing = len(names - present) / len(names) if names else 0.0
     expects_type = info.qtype not in ("other", "noun", "manner", "action")
     type_fit = (1.0 if typed_span else 0.0) if expects_type else 0.5

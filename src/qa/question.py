@@ -52,6 +52,14 @@ def analyse(question: str) -> QuestionInfo:
     return QuestionInfo(q, qtype, focus, question_terms(q))
 
 
+_NAME = re.compile(r"(?<!^)\b(?:[A-Z][\w’'\-]*|\d[\d.,]*)")
+
+
+def question_names(text: str) -> set[str]:
+    """Terms of the names and numbers a question mentions (capitalised words not at its start, figures)."""
+    return {t for word in _NAME.findall(text) for t in terms(word)}
+
+
 def question_terms(text: str) -> list[str]:
     """Key terms of a question, without the words that only frame it."""
     return [t for t in terms(text) if t not in _FRAME]

@@ -4,18 +4,16 @@ question's terms, terms the document never uses, margins to the other candidates
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 
 from ..index_store import Index
 from ..keyword import terms
-from ..question import QuestionInfo
+from ..question import QuestionInfo, question_names
 from ..retrieval import Scored
 from ..spans import has_wanted_type
 from .reader import Reader, Reading
 
 CANDIDATES = 3          # top-ranked sentences whose windows are read
-_NAME = re.compile(r"(?<!^)\b(?:[A-Z][\w’'\-]*|\d[\d.,]*)")
 _EDGE = " \t\r\n,;:.!?\"'“”‘’()[]"
 
 
@@ -84,7 +82,7 @@ def _add_features(index: Index, info: QuestionInfo, qterms: list[str], top: list
     weights = {t: kw.idf(t) for t in unique}
     total = sum(weights.values()) or 1.0
     unseen = sum(w for t, w in weights.items() if not kw.knows(t)) / total
-    names = {t for word in _NAME.findall(info.text) for t in terms(word)}
+    names = question_names(info.text)
     best_margin = max(c.reading.margin for c in out)
     expects_type = info.qtype not in ("other", "noun", "manner", "action", "reason")
     for c, scored, ids in zip(out, top, windows):
