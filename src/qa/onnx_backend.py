@@ -257,18 +257,19 @@ def _feed(sess, encoded) -> dict:
 class OnnxEmbedder:
     """The sentence-transformers model run by ONNX Runtime, with the model's own tokenizer.
 
-    Offers the parts of SentenceTransformer that qa.embedder uses: `encode`, `tokenizer`,
-    `max_seq_length`, `get_embedding_dimension`.
+    Offers the parts of SentenceTransformer that qa.embedder uses: `encode`, `max_seq_length`,
+    `get_embedding_dimension`, and `count_wordpieces`. Tokenises with the model's tokenizer.json through
+    `tokenizers` (qa.wordpieces), so that answering never imports torch.
     """
 
     def __init__(self, folder: Path | str, int8: bool = False, query_threads: int = 1,
                  batch_threads: int | None = None):
-        from transformers import AutoTokenizer
+        from .wordpieces import WordPieces
 
         self.folder = Path(folder)
         self.int8 = int8
         self.path = export_embedder_int8(self.folder) if int8 else export_embedder(self.folder)
-        self.tokenizer = AutoTokenizer.from_pretrained(str(self.folder))
+        self.wordpieces = WordPieces(self.folder)
         config = self.folder / "sentence_bert_config.json"
         self.max_seq_length = int(json.loads(config.read_text())["max_seq_length"]) if config.is_file() else 256
         self.query_threads = query_threads
@@ -292,13 +293,16 @@ class OnnxEmbedder:
     def get_embedding_dimension(self) -> int:
         if self._dims is None:
             dims = self.session("query").get_outputs()[0].shape[1]
-            self._dims = dims if isinstance(dims, int) else int(self._run(self.session("query"), ["x"]).shape[1])
+            self._dims = dims if isinstance(dims, int) else int(self.run(self.session("query"), ["x"]).shape[1])
         return self._dims
 
-    def _run(self, sess, texts: list[str]) -> np.ndarray:
-        enc = self.tokenizer(texts, padding=True, truncation=True, max_length=self.max_seq_length,
-                             return_tensors="np")
-        return sess.run(None, _feed(sess, enc))[0]
+    def count_wordpieces(self, texts: list[str]) -> list[int]:
+        return self.wordpieces.count(texts)
+
+    def run(self, sess, texts: list[str]) -> np.ndarray:
+        """Vectors of `texts` (one padded batch) from the session `sess`."""
+        enc = self.wordpieces.encode(texts, max_length=self.max_seq_length, pad=True)
+        return sess.run(None, _feed(sess, self.wordpieces.arrays(enc)))[0]
 
     def encode(self, sentences, batch_size: int = 32, normalize_embeddings: bool = True,
                convert_to_numpy: bool = True, show_progress_bar: bool = False, **_) -> np.ndarray:
@@ -307,7 +311,7 @@ class OnnxEmbedder:
         The vectors are unit length whatever `normalize_embeddings` says: normalisation is in the graph.
         """
         if isinstance(sentences, str):
-            return self._run(self.session("query"), [sentences])[0]
+            return self.run(self.session("query"), [sentences])[0]
         texts = list(sentences)
         if not texts:
             return np.zeros((0, self.get_embedding_dimension()), dtype=np.float32)
@@ -317,7 +321,7 @@ class OnnxEmbedder:
         if show_progress_bar:
             from tqdm.auto import tqdm
             starts = tqdm(starts, desc="Batches")
-        parts = [self._run(sess, [texts[i] for i in order[s:s + batch_size]]) for s in starts]
+        parts = [self.run(sess, [texts[i] for i in order[s:s + batch_size]]) for s in starts]
         out = np.empty((len(texts), parts[0].shape[1]), dtype=np.float32)
         out[order] = np.concatenate(parts)
         return out

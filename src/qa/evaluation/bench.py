@@ -306,9 +306,7 @@ def onnx_threads(questions: list[str], repeats: int = 3) -> dict:
     torch_threads = torch.get_num_threads()
 
     def onnx_run(n, batch):
-        enc = onnx_model.tokenizer(batch, padding=True, truncation=True, max_length=onnx_model.max_seq_length,
-                                   return_tensors="np")
-        sessions[n].run(None, onnx_backend._feed(sessions[n], enc))
+        onnx_model.run(sessions[n], batch)
 
     def torch_run(n, batch):
         torch.set_num_threads(n)

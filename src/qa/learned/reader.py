@@ -15,12 +15,14 @@ import numpy as np
 
 from .. import onnx_backend
 from ..config import PROJECT_ROOT
+from ..wordpieces import WordPieces
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 READER_DIR = PROJECT_ROOT / "models" / "reader"
 MAX_TOKENS = 192          # question + window; longer windows are cut at the end
+MAX_QUESTION_TOKENS = 64  # a longer question is cut to its beginning (training questions are far shorter)
 MAX_ANSWER_TOKENS = 30
 
 
@@ -59,16 +61,16 @@ class Reader:
                 if self._model is None:
                     if not self.available:
                         raise ReaderMissing(f"no reader in {self.folder}; run `make train`")
+                    self._tokenizer = WordPieces(self.folder)
+                    self.backend = onnx_backend.backend(self.backend)
+                    if self.backend == "onnx":      # exported once per weights, then from the cache; no torch
+                        self._model = onnx_backend.OnnxReader(self.folder)
+                        return self
                     import torch
-                    from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+                    from transformers import AutoModelForQuestionAnswering
                     from transformers.utils import logging as hf_logging
 
                     hf_logging.disable_progress_bar()
-                    self._tokenizer = AutoTokenizer.from_pretrained(str(self.folder))
-                    self.backend = onnx_backend.backend(self.backend)
-                    if self.backend == "onnx":      # exported once per weights, then from the cache
-                        self._model = onnx_backend.OnnxReader(self.folder)
-                        return self
                     model = AutoModelForQuestionAnswering.from_pretrained(str(self.folder),
                                                                           dtype=torch.float32)
                     self._model = model.eval()
@@ -79,20 +81,21 @@ class Reader:
         if not contexts:
             return []
         self.warm_up()
-        onnx = self.backend == "onnx"
-        enc = self._tokenizer([question] * len(contexts), contexts, truncation="only_second",
-                              max_length=MAX_TOKENS, padding=True, return_offsets_mapping=True,
-                              return_tensors="np" if onnx else "pt")
-        offsets = np.asarray(enc.pop("offset_mapping"))
-        if onnx:
-            starts, ends = self._model(enc)
+        # the window is cut to fit, never the question: a question too long to leave room is cut first
+        question = self._tokenizer.cut(question, MAX_QUESTION_TOKENS)
+        encodings = self._tokenizer.encode([question] * len(contexts), contexts, max_length=MAX_TOKENS,
+                                           strategy="only_second", pad=True)
+        inputs = WordPieces.arrays(encodings)
+        if self.backend == "onnx":
+            starts, ends = self._model(inputs)
         else:
             import torch
 
             with torch.inference_mode():
-                out = self._model(**enc)
+                out = self._model(**{k: torch.from_numpy(v) for k, v in inputs.items()})
             starts, ends = out.start_logits.float().numpy(), out.end_logits.float().numpy()
-        return [best_span(starts[k], ends[k], offsets[k], enc.sequence_ids(k)) for k in range(len(contexts))]
+        return [best_span(starts[k], ends[k], np.asarray(e.offsets), e.sequence_ids)
+                for k, e in enumerate(encodings)]
 
 
 def best_span(start_logits: np.ndarray, end_logits: np.ndarray, offsets: np.ndarray, sequence_ids,
