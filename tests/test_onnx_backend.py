@@ -111,7 +111,8 @@ def onnx_cache(tmp_path_factory):
         """ONNX models loaded earlier in this process came from another cache folder."""
         for key in [k for k in embedder._models if k[0] == "onnx"]:
             del embedder._models[key]
-        reader._shared.pop("onnx", None)
+        for key in [k for k in reader._shared if k[0] == "onnx"]:
+            del reader._shared[key]
 
     folder = tmp_path_factory.mktemp("qa-onnx")
     old = os.environ.get("QA_ONNX_CACHE")

@@ -32,7 +32,7 @@ def get_model(backend: str | None = None):
     `max_seq_length` and `get_embedding_dimension`, and its own `count_wordpieces`.
     """
     name = onnx_backend.backend(backend)
-    key = (name, onnx_backend.int8_enabled()) if name == "onnx" else (name,)
+    key = (name, onnx_backend.int8_enabled("embedder")) if name == "onnx" else (name,)
     model = _models.get(key)
     if model is None:
         with _lock:

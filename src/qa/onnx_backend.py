@@ -1,11 +1,12 @@
 """ONNX Runtime inference for the embedder and the span reader, behind their usual interfaces.
 
 Which backend runs is one setting for both models: ``QA_BACKEND=torch`` (the default) or ``onnx``.
-``QA_ONNX_INT8=1`` makes the embedder use a dynamically quantised (int8) copy: about twice as fast and a
-quarter of the size, but off because it is not lossless (cosine to fp32 0.984 at worst, 0.993 on average
-over the article's sentences and questions; the top-ranked sentence changed for 4 of the 75
-article-test questions), and its activations are quantised per batch, so a text's vector depends on
-the texts batched with it.
+``QA_ONNX_INT8=embedder``, ``reader`` or ``embedder,reader`` (``1``: both) makes those models use a
+dynamically quantised (int8) copy: about twice as fast and a quarter of the size, but off because it is
+not lossless. The embedder's cosine to fp32 is 0.984 at worst (the top-ranked sentence changed for 4 of
+the 75 article-test questions), and its activations are quantised per batch, so a text's vector depends
+on the texts batched with it; the reader's best span changes in about one window in five (`qa eval`
+compares it with fp32 in the same run: the configuration ``hybrid-onnx-int8``).
 
 The ONNX graphs are exported from the packaged models themselves (never downloaded) the first time
 they are needed, into ``$QA_ONNX_CACHE`` (default ``~/.cache/qa-onnx``), one folder per model keyed by
@@ -19,6 +20,7 @@ query-time sessions run one intra-op thread; build-time batches use every core t
 from __future__ import annotations
 
 import fcntl
+from contextlib import contextmanager
 import hashlib
 import json
 import os
@@ -40,6 +42,7 @@ HASH_PREFIX = 16            # hex digits of the SHA-256 naming a cache folder
 EMBEDDER_FILE = "embedder.onnx"
 EMBEDDER_INT8_FILE = "embedder-int8-per-channel.onnx"
 READER_FILE = "reader.onnx"
+READER_INT8_FILE = "reader-int8-per-channel.onnx"
 _MODEL_FILES = ("config.json", "modules.json", "sentence_bert_config.json", "1_Pooling/config.json")
 _WEIGHT_GLOBS = ("*.safetensors", "pytorch_model*.bin")
 
@@ -59,8 +62,31 @@ def backend(name: str | None = None) -> str:
     return value
 
 
-def int8_enabled() -> bool:
-    return os.environ.get(INT8_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+INT8_MODELS = ("embedder", "reader")
+
+
+def int8_enabled(model: str = "embedder") -> bool:
+    """Whether QA_ONNX_INT8 asks for the int8 copy of `model` ("embedder" or "reader")."""
+    value = os.environ.get(INT8_ENV, "").strip().lower()
+    if value in ("1", "true", "yes", "on", "all"):
+        return True
+    return model in {part.strip() for part in value.split(",")}
+
+
+@contextmanager
+def using(name: str, int8: str = ""):
+    """QA_BACKEND=name and QA_ONNX_INT8=int8 for the models fetched inside the block (this process)."""
+    saved = {key: os.environ.get(key) for key in (BACKEND_ENV, INT8_ENV)}
+    os.environ[BACKEND_ENV] = backend(name)
+    os.environ[INT8_ENV] = int8
+    try:
+        yield
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old
 
 
 def cache_root() -> Path:
@@ -232,6 +258,21 @@ def export_reader(folder: Path | str) -> Path:
     return ensure_file(cache_dir(folder) / READER_FILE, write)
 
 
+def export_reader_int8(folder: Path | str) -> Path:
+    """The reader's graph with int8 weights, except the span head (its logits are compared across windows)."""
+    fp32 = export_reader(folder)
+
+    def write(path: Path) -> None:
+        import onnx
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
+        head = [n.name for n in onnx.load(str(fp32)).graph.node if "qa_outputs" in n.name]
+        quantize_dynamic(str(fp32), str(path), weight_type=QuantType.QInt8, per_channel=True,
+                         reduce_range=False, nodes_to_exclude=head)
+
+    return ensure_file(fp32.with_name(READER_INT8_FILE), write)
+
+
 # --- sessions ---------------------------------------------------------------------------------------
 
 def session(path: Path | str, threads: int):
@@ -330,8 +371,9 @@ class OnnxEmbedder:
 class OnnxReader:
     """A question-answering model run by ONNX Runtime: numpy encodings in, (start, end) logits out."""
 
-    def __init__(self, folder: Path | str, threads: int = 1):
-        self.path = export_reader(folder)
+    def __init__(self, folder: Path | str, threads: int = 1, int8: bool = False):
+        self.int8 = int8
+        self.path = export_reader_int8(folder) if int8 else export_reader(folder)
         self.session = session(self.path, threads)
 
     def __call__(self, encoded) -> tuple[np.ndarray, np.ndarray]:

@@ -31,7 +31,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -151,20 +150,6 @@ def _model_load(script: str = _MODEL_LOAD) -> dict:
     return {k: round(v, 3) for k, v in data.items()}
 
 
-@contextmanager
-def use_backend(name: str):
-    """QA_BACKEND=name for the embedder and the reader inside the block."""
-    old = os.environ.get(onnx_backend.BACKEND_ENV)
-    os.environ[onnx_backend.BACKEND_ENV] = name
-    try:
-        yield
-    finally:
-        if old is None:
-            os.environ.pop(onnx_backend.BACKEND_ENV, None)
-        else:
-            os.environ[onnx_backend.BACKEND_ENV] = old
-
-
 def _measure_corpus(name: str, sources: list[Path], index_dir: Path, questions: list[str], repeats: int,
                     onnx_build: bool = False) -> dict:
     from ..build import build
@@ -177,14 +162,14 @@ def _measure_corpus(name: str, sources: list[Path], index_dir: Path, questions: 
     warm = None
     if repeats > 1:     # one untimed build first: tokenizer and spaCy caches
         for b in reversed(backends):
-            with use_backend(b):
+            with onnx_backend.using(b):
                 started = time.perf_counter()
                 build(sources, index_dir.with_name(f"{index_dir.name}-{b}-warm"))
                 warm = time.perf_counter() - started
     for i in range(repeats):    # interleaved: both backends see the same machine state
         for b in backends:
             folder = index_dir.with_name(f"{index_dir.name}-{i}" if b == "torch" else f"{index_dir.name}-{b}-{i}")
-            with use_backend(b):
+            with onnx_backend.using(b):
                 started = time.perf_counter()
                 built = build(sources, folder).manifest
                 times[b].append(time.perf_counter() - started)
@@ -249,7 +234,7 @@ def time_questions(index, questions: list[str], onnx_index=None) -> dict:
     settings = load_retrieval_settings()
     indexes = {"torch": index, "onnx": onnx_index if onnx_index is not None else index}
     for b in indexes:
-        with use_backend(b):
+        with onnx_backend.using(b):
             for q in questions[:3]:                       # warm-up, untimed
                 embedder.embed_query(q)
                 ask(indexes[b], q, settings=settings)
@@ -258,7 +243,7 @@ def time_questions(index, questions: list[str], onnx_index=None) -> dict:
     for q in questions:
         for b in indexes:
             m = ms[b]
-            with use_backend(b):
+            with onnx_backend.using(b):
                 started = time.perf_counter()
                 embedder.embed_query(q)
                 m["embeds"].append((time.perf_counter() - started) * 1000)

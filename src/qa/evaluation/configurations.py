@@ -9,9 +9,11 @@ sentences and chunks as file spans, and the time the answer took.
 from __future__ import annotations
 
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
+from .. import onnx_backend
 from ..config import RetrievalSettings
 from ..index_store import Index
 from .baseline import BaselineIndex
@@ -20,9 +22,28 @@ from .datasets import Row, Span, source_path
 ENGINE_MODES = ("hybrid", "dense", "keyword")
 RULES = "rules"
 BASELINE = "baseline"
-CONFIGURATIONS = ("hybrid", RULES, "dense", "keyword", BASELINE)
+# the product on each inference backend, as (QA_BACKEND, QA_ONNX_INT8); "hybrid" runs on the process's own
+BACKEND_VARIANTS = {"hybrid-torch": ("torch", ""), "hybrid-onnx": ("onnx", ""),
+                    "hybrid-onnx-int8": ("onnx", "reader")}
+CONFIGURATIONS = ("hybrid", RULES, "dense", "keyword", BASELINE, *BACKEND_VARIANTS)
+
+
+def backend_names() -> dict[str, str]:
+    """The configuration that runs the product on each backend: "hybrid" itself for the process's backend
+    (not run twice), "hybrid-<backend>" for the others."""
+    current = (onnx_backend.backend(), "reader" if onnx_backend.int8_enabled("reader") else "")
+    return {name: "hybrid" if variant == current else name for name, variant in BACKEND_VARIANTS.items()}
+
+
+def default_configurations() -> tuple[str, ...]:
+    """Every configuration, without a backend variant that would repeat "hybrid"."""
+    repeated = {name for name, runs_as in backend_names().items() if runs_as == "hybrid"}
+    return tuple(name for name in CONFIGURATIONS if name not in repeated)
 DESCRIPTIONS = {
-    "hybrid": "engine, dense + keyword fusion, trained reader and answer model (the product)",
+    "hybrid": "engine, dense + keyword fusion, trained reader and answer model (the product, default backend)",
+    "hybrid-torch": "the product with both models run by torch",
+    "hybrid-onnx": "the product with both models run by ONNX Runtime (fp32)",
+    "hybrid-onnx-int8": "the product on ONNX Runtime with the reader's weights in int8 (embedder fp32)",
     RULES: "the previous product: hybrid retrieval, hand-written span rules, confidence calibrated on dev",
     "dense": "engine, dense retrieval only, trained reader and answer model",
     "keyword": "engine, BM25 keyword retrieval only, trained reader and answer model",
@@ -58,10 +79,12 @@ class Prediction:
 class EngineConfiguration:
     """The product's ask() in one retrieval mode, with the learned answerer or the rules it replaced."""
 
-    def __init__(self, mode: str, settings: RetrievalSettings, answerer: str = "learned", name: str | None = None):
+    def __init__(self, mode: str, settings: RetrievalSettings, answerer: str = "learned", name: str | None = None,
+                 backend: tuple[str, str] | None = None):
         self.name = name or mode
         self.mode = mode
         self.answerer = answerer
+        self.backend = backend      # (QA_BACKEND, QA_ONNX_INT8) while answering; None: the process's setting
         self.recalibrate(settings)
 
     def recalibrate(self, settings: RetrievalSettings) -> None:
@@ -84,13 +107,14 @@ class EngineConfiguration:
         from ..answer import QuestionError, ask
 
         started = time.perf_counter()
-        try:
-            answer = ask(self.index, row.question, history=row.history or None, settings=self.settings,
-                         mode=self.mode, id=row.id, answerer=self.answerer)
-        except QuestionError as exc:
-            return Prediction("", 0.0, True, [], [], [], time.perf_counter() - started, error=str(exc))
-        seconds = time.perf_counter() - started
-        chunks, sentences = self._ranking(answer.resolved_question or answer.question)
+        with onnx_backend.using(*self.backend) if self.backend else nullcontext():
+            try:
+                answer = ask(self.index, row.question, history=row.history or None, settings=self.settings,
+                             mode=self.mode, id=row.id, answerer=self.answerer)
+            except QuestionError as exc:
+                return Prediction("", 0.0, True, [], [], [], time.perf_counter() - started, error=str(exc))
+            seconds = time.perf_counter() - started
+            chunks, sentences = self._ranking(answer.resolved_question or answer.question)
         cited_ids = [c.sentence for c in answer.citations]
         ordered = cited_ids[:1] + [s for s in sentences if s not in cited_ids[:1]]
         spans = [self._sentence_span(i) for i in ordered]
@@ -113,7 +137,7 @@ class EngineConfiguration:
         from ..keyword import terms
         from ..retrieval import rank_chunks, rank_sentences
 
-        qvec = _embed_query(question)
+        qvec = _embed_query(question, onnx_backend.backend(), onnx_backend.int8_enabled("embedder"))
         qterms = terms(question)
         chunks = rank_chunks(self.index, qvec, qterms, self.settings, self.mode)
         sentences = rank_sentences(self.index, qvec, qterms, chunks, self.settings, self.mode)
@@ -159,20 +183,24 @@ class BaselineConfiguration:
         )
 
 
-def make_configurations(settings: RetrievalSettings, names=CONFIGURATIONS) -> list:
+def make_configurations(settings: RetrievalSettings, names=None) -> list:
     out = []
+    names = default_configurations() if names is None else names
     for name in names:
         if name == BASELINE:
             out.append(BaselineConfiguration())
         elif name == RULES:
             out.append(EngineConfiguration("hybrid", settings, answerer="rules", name=RULES))
+        elif name in BACKEND_VARIANTS:
+            out.append(EngineConfiguration("hybrid", settings, name=name, backend=BACKEND_VARIANTS[name]))
         else:
             out.append(EngineConfiguration(name, settings))
     return out
 
 
 @lru_cache(maxsize=4096)
-def _embed_query(question: str):
+def _embed_query(question: str, backend: str, int8: bool):
+    """The question's vector; the backend settings (current ones, passed for the cache key) pick the model."""
     from .. import embedder
     return embedder.embed_query(question)
 

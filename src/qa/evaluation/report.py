@@ -95,6 +95,7 @@ def render_markdown(data: dict) -> str:
         "",
     ]
     lines += _overview(data)
+    lines += _backend_section(data)
     for name, split in data["splits"].items():
         lines += _split_section(name, split)
     lines += _failure_sections(data)
@@ -131,6 +132,65 @@ def _overview(data: dict) -> list[str]:
         lines.append(f"| **all {role} splits, mean** | {role} | | {pooled['rows']} | " + " | ".join(cells) + " |")
     lines += ["", "![answered right against abstained right](report.png)", ""]
     return lines
+
+
+BACKEND_METRICS = ("hit@1", "f1", "abstention_unanswerable", "false_abstention", "exact_offsets")
+BACKEND_TOLERANCE = {"hybrid-onnx": 0.0, "hybrid-onnx-int8": 0.01}     # fp32 must be equal; int8 within 0.01
+
+
+def backend_differences(split: dict, variant: str, reference: str) -> dict | None:
+    """How far `variant`'s figures on one split are from the reference backend's, and how many answers differ."""
+    ours, ref = split["metrics"].get(variant), split["metrics"].get(reference)
+    if not ours or not ref:
+        return None
+    deltas = {k: abs(ours[k] - ref[k]) for k in BACKEND_METRICS
+              if ours.get(k) is not None and ref.get(k) is not None}
+    squad = split.get("squad_v2", {})
+    if squad.get(variant) and squad.get(reference):
+        deltas["squad_f1"] = abs(squad[variant]["f1"] - squad[reference]["f1"]) / 100
+    pairs = zip(split["per_question"][variant], split["per_question"][reference])
+    differ = sum((a["answered"], a["answer"]) != (b["answered"], b["answer"]) for a, b in pairs)
+    return {"max_delta": max(deltas.values(), default=0.0), "worst": max(deltas, key=deltas.get, default=None),
+            "answers_differ": differ, "latency_ms": ours.get("latency_median_ms"),
+            "reference_latency_ms": ref.get("latency_median_ms")}
+
+
+def _backend_section(data: dict) -> list[str]:
+    """The product on torch, on ONNX Runtime fp32 and with an int8 reader, split by split (issue: ONNX)."""
+    names = data.get("backends", {})          # backend variant -> the configuration that ran it
+    reference = names.get("hybrid-torch")
+    variants = [v for v in BACKEND_TOLERANCE if v in names]
+    if reference is None or not variants:
+        return []
+    shown = ", ".join(f"`{v}` is the configuration `{names[v]}`" for v in ["hybrid-torch", *variants]
+                      if names[v] != v)
+    lines = ["## Backends: the product on torch and on ONNX Runtime, same run", "",
+             "Largest difference from torch over hit@1, F1, abstention, false abstention, exact offsets "
+             "and SQuAD v2 F1; answers that differ (text or abstention); median latency (ms). fp32 must be equal, "
+             "int8 within 0.01 on every split to be kept." + (f" Here {shown} (the default backend)." if shown else ""),
+             "",
+             "| split | questions | torch ms | " + " | ".join(f"{v}: max Δ | differ | ms" for v in variants) + " |",
+             "|---|---:|---:|" + "---:|---:|---:|" * len(variants)]
+    verdict = {v: True for v in variants}
+    for name, split in data["splits"].items():
+        cells, ref_ms = [], None
+        for v in variants:
+            d = backend_differences(split, names[v], reference)
+            if d is None:
+                cells.append("– | – | –")
+                continue
+            ref_ms = d["reference_latency_ms"]
+            verdict[v] &= d["max_delta"] <= BACKEND_TOLERANCE[v] + 1e-9
+            worst = f" ({d['worst']})" if d["max_delta"] > 0 else ""
+            cells.append(f"{d['max_delta']:.3f}{worst} | {d['answers_differ']} | {_fmt(d['latency_ms'], 'latency')}")
+        lines.append(f"| {name} | {split['rows']} | {_fmt(ref_ms, 'latency')} | " + " | ".join(cells) + " |")
+    lines += [""] + [f"- **{v}**: " + _verdict(verdict[v], BACKEND_TOLERANCE[v]) for v in variants] + [""]
+    return lines
+
+
+def _verdict(held: bool, tolerance: float) -> str:
+    goal = "equal to torch" if tolerance == 0 else f"within {tolerance:.2f} of torch"
+    return f"{goal} on every split." if held else f"**not** {goal} on every split."
 
 
 def _split_section(name: str, split: dict) -> list[str]:

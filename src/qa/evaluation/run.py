@@ -13,7 +13,8 @@ from ..config import CALIBRATION_FILE, DEFAULT_INDEX, PROJECT_ROOT, RetrievalSet
 from ..index_store import Index, load_index
 from . import report as report_mod
 from .calibrate import calibrate, write_calibration
-from .configurations import CONFIGURATIONS, DESCRIPTIONS, RULES, EngineConfiguration, make_configurations
+from .configurations import (CONFIGURATIONS, DESCRIPTIONS, RULES, EngineConfiguration, backend_names,
+                             make_configurations)
 from .corpora import TEXT_SETS, TEXTS, squad_document, squad_index, squad_rows, text_index
 from .datasets import DatasetError, EvidenceLocator, Row, Span, load_dataset, read_source
 from .failures import classify
@@ -221,7 +222,8 @@ def _report_data(splits: list[Split], settings: RetrievalSettings, thresholds: d
         "thresholds": thresholds,
         "calibrated_now": calibration is not None,
         "settings": asdict(settings),
-        "configurations": {name: DESCRIPTIONS[name] for name in CONFIGURATIONS},
+        "configurations": {name: DESCRIPTIONS[name] for name in CONFIGURATIONS if name in thresholds},
+        "backends": {name: runs_as for name, runs_as in backend_names().items() if runs_as in thresholds},
         "targets": report_mod.TARGETS,
         "splits": {},
     }

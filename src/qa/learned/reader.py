@@ -44,9 +44,10 @@ class Reading:
 
 
 class Reader:
-    def __init__(self, folder: Path | str = READER_DIR, backend: str | None = None):
+    def __init__(self, folder: Path | str = READER_DIR, backend: str | None = None, int8: bool | None = None):
         self.folder = Path(folder)
         self.backend = backend      # "torch" or "onnx"; None: the QA_BACKEND setting (qa.onnx_backend)
+        self.int8 = int8            # ONNX only; None: the QA_ONNX_INT8 setting
         self._model = None
         self._tokenizer = None
         self._lock = threading.Lock()
@@ -64,7 +65,9 @@ class Reader:
                     self._tokenizer = WordPieces(self.folder)
                     self.backend = onnx_backend.backend(self.backend)
                     if self.backend == "onnx":      # exported once per weights, then from the cache; no torch
-                        self._model = onnx_backend.OnnxReader(self.folder)
+                        if self.int8 is None:
+                            self.int8 = onnx_backend.int8_enabled("reader")
+                        self._model = onnx_backend.OnnxReader(self.folder, int8=self.int8)
                         return self
                     import torch
                     from transformers import AutoModelForQuestionAnswering
@@ -116,12 +119,13 @@ def best_span(start_logits: np.ndarray, end_logits: np.ndarray, offsets: np.ndar
     return Reading(int(offsets[idx[a]][0]), int(offsets[idx[b]][1]), float(scores[a, b]), null)
 
 
-_shared: dict[str, Reader] = {}
+_shared: dict[tuple, Reader] = {}
 
 
 def get_reader() -> Reader:
-    """The process's reader for the backend setting (QA_BACKEND), loaded on first use."""
+    """The process's reader for the backend settings (QA_BACKEND, QA_ONNX_INT8), loaded on first use."""
     name = onnx_backend.backend()
-    if name not in _shared:
-        _shared[name] = Reader(backend=name)
-    return _shared[name]
+    key = (name, name == "onnx" and onnx_backend.int8_enabled("reader"))
+    if key not in _shared:
+        _shared[key] = Reader(backend=name, int8=key[1])
+    return _shared[key]
