@@ -85,12 +85,14 @@ def build_lock(target: Path):
 
 def build(paths: list[Path], target: Path, settings: ChunkSettings | None = None, force: bool = False,
           root: Path = PROJECT_ROOT, log=None, progress: bool = False, max_bytes: int | None = DEFAULT_MAX_BYTES,
-          hnsw_threshold: int | None = None) -> BuildReport:
+          hnsw_threshold: int | None = None, runner=None) -> BuildReport:
     """Index the files and folders in `paths` into `target`.
 
     Sources whose SHA-256 (and, for HTML, extracted text) match the current index are taken over from it;
     with nothing changed the index is left as it is. `progress` shows a bar on stderr; `max_bytes` refuses
-    larger files (None: no limit); `hnsw_threshold` overrides index_store.HNSW_THRESHOLD.
+    larger files (None: no limit); `hnsw_threshold` overrides index_store.HNSW_THRESHOLD. `runner` does the
+    per-document work (splitting, annotation, embedding) of the new and changed documents: this process
+    (LocalRunner, the default) or a Ray cluster (qa.distributed.ray_build.RayRunner); the index is the same.
     """
     settings = settings or ChunkSettings()
     log = log or (lambda msg: None)
@@ -112,14 +114,15 @@ def build(paths: list[Path], target: Path, settings: ChunkSettings | None = None
         previous = {} if force else _previous_parts(target, settings)
         reused = {d.source: previous[d.source] for d in docs
                   if d.source in previous and _same_content(previous[d.source].doc, d)}
+        runner = runner or LocalRunner()
+        todo = [doc for doc in docs if doc.source not in reused]
         prepared = []
-        for doc in docs:
-            if doc.source not in reused:
-                try:
-                    prepared.append(_prepare(doc, settings))
-                except SourceError as exc:
-                    skipped.append((doc.path, str(exc)))
-        fresh = _embed_all(prepared, log, progress)
+        for doc, result in zip(todo, runner.prepare(todo, settings) if todo else []):
+            if isinstance(result, SourceError):
+                skipped.append((doc.path, str(result)))
+            else:
+                prepared.append(result)
+        fresh = _embed_all(prepared, log, progress, runner)
         kept = [d for d in docs if d.source in reused or d.source in fresh]
         if not kept:
             raise BuildError(_nothing_readable(paths, skipped))
@@ -228,6 +231,31 @@ def _up_to_date(target: Path, docs: list[Document], settings: ChunkSettings) -> 
         return None
 
 
+class LocalRunner:
+    """The per-document work of a build, in this process. A runner (see build()) has the same two methods."""
+
+    def prepare(self, docs: list[Document], settings: ChunkSettings) -> list[_Prepared | SourceError]:
+        """Each document split and packed (_prepare), or the SourceError that skips it; in order."""
+        return [prepare_or_error(doc, settings) for doc in docs]
+
+    def annotate_embed(self, groups):
+        """For each (sentences, texts) group, in order: the sentences' entity spans and the texts' vectors."""
+        for sentences, texts in groups:
+            yield annotate_embed(sentences, texts)
+
+
+def prepare_or_error(doc: Document, settings: ChunkSettings) -> _Prepared | SourceError:
+    try:
+        return _prepare(doc, settings)
+    except SourceError as exc:
+        return exc
+
+
+def annotate_embed(sentences: list[str], texts: list[str]) -> tuple[list[list], np.ndarray]:
+    """One group's work: entity spans of each sentence (as stored), and unit vectors of `texts`."""
+    return entities.annotate(sentences), embedder.embed_texts(texts)
+
+
 def _prepare(doc: Document, settings: ChunkSettings) -> _Prepared:
     """Sentences (furniture dropped, over-long ones cut) and the chunks they pack into."""
     spans = []
@@ -252,11 +280,12 @@ def _prepare(doc: Document, settings: ChunkSettings) -> _Prepared:
     return _Prepared(doc, spans, texts, tokens, ranges)
 
 
-def _embed_all(prepared: list[_Prepared], log, progress: bool) -> dict[str, _Part]:
+def _embed_all(prepared: list[_Prepared], log, progress: bool, runner=None) -> dict[str, _Part]:
     """Annotate and embed the documents' sentences and chunks, EMBED_GROUP sentences at a time.
 
     Groups run across document boundaries: for a folder of small files, one call per file left the
-    embedder's batches half empty and took twice as long.
+    embedder's batches half empty and took twice as long. The runner does each group's work (the same
+    groups whichever runner, so the same batches) and gives the results back in order.
     """
     parts = [_skeleton(p) for p in prepared]
     offsets = np.cumsum([0] + [len(p.sentences) for p in parts]).tolist()
@@ -266,29 +295,36 @@ def _embed_all(prepared: list[_Prepared], log, progress: bool) -> dict[str, _Par
     for n, (prep, part) in enumerate(zip(prepared, parts)):
         chunk_texts.extend(" ".join(prep.texts[c.first:c.last + 1]) for c in part.chunks)
         chunk_ends.extend(offsets[n] + c.last for c in part.chunks)
+    groups, c0 = [], 0          # (first sentence, end sentence, first chunk, end chunk)
+    for g0 in range(0, len(sentences), EMBED_GROUP):
+        g1 = min(len(sentences), g0 + EMBED_GROUP)
+        c1 = c0
+        while c1 < len(chunk_ends) and (chunk_ends[c1] < g1 or g1 == len(sentences)):
+            c1 += 1
+        groups.append((g0, g1, c0, c1))
+        c0 = c1
+    results = iter((runner or LocalRunner()).annotate_embed(
+        ([s.text for s in sentences[g0:g1]], texts[g0:g1] + chunk_texts[c0:c1]) for g0, g1, c0, c1 in groups))
     bar = _Progress(progress, len(prepared), len(sentences))
     sentence_vectors, chunk_vectors = [], []
-    started = c0 = 0
+    started = 0
     try:
-        for g0 in range(0, len(sentences), EMBED_GROUP):
-            g1 = min(len(sentences), g0 + EMBED_GROUP)
+        for g0, g1, c0, c1 in groups:
             while started < len(prepared) and offsets[started] < g1:
                 log(f"indexing {prepared[started].doc.source}")
                 started += 1
             bar.document(started)
-            c1 = c0
-            while c1 < len(chunk_ends) and (chunk_ends[c1] < g1 or g1 == len(sentences)):
-                c1 += 1
-            group = sentences[g0:g1]
-            for sentence, spans in zip(group, entities.annotate([s.text for s in group])):
-                sentence.entities = spans
-            vectors = embedder.embed_texts(texts[g0:g1] + chunk_texts[c0:c1])
+            spans, vectors = next(results)
+            for sentence, found in zip(sentences[g0:g1], spans):
+                sentence.entities = found
             sentence_vectors.append(vectors[:g1 - g0])
             chunk_vectors.append(vectors[g1 - g0:])
             bar.update(g1 - g0)
-            c0 = c1
     finally:
         bar.close()
+        close = getattr(results, "close", None)
+        if close is not None:
+            close()
     if not parts:
         return {}
     sv, cv = np.concatenate(sentence_vectors), np.concatenate(chunk_vectors)

@@ -51,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar or log lines")
     p.add_argument("--max-bytes", type=_size, default=None, metavar="SIZE",
                    help="skip files larger than this (e.g. 50MB; 0 for no limit; default 20MB)")
+    p.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
+                   help="split, annotate and embed on Ray: a local Ray on this machine, or the cluster at "
+                        "ADDRESS (auto, ray://host:10001); needs pip install 'qa[ray]'")
     p.set_defaults(run=_build)
 
     p = sub.add_parser("ask", help="answer a question from the index")
@@ -81,6 +84,8 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="measure load, build and answer times")
     p.add_argument("--out", type=Path, default=None)
     p.add_argument("--quick", action="store_true", help="skip the large corpora")
+    p.add_argument("--ray", action="store_true",
+                   help="instead: the 100x corpus built with a local Ray and in one process (eval/bench-ray.md)")
     p.set_defaults(run=_bench)
     return parser
 
@@ -103,11 +108,25 @@ def _build(args) -> int:
     from .build import build
     from .documents import DEFAULT_MAX_BYTES
 
-    sources = args.sources or [DEFAULT_SOURCE]
+    sources = list(args.sources)
+    if args.ray is not None and not _looks_like_address(args.ray) and Path(args.ray).exists():
+        sources.insert(0, Path(args.ray))       # `qa build --ray docs/`: argparse took the folder for an address
+        args.ray = "local"
+    sources = sources or [DEFAULT_SOURCE]
     quiet = args.quiet or not sys.stderr.isatty()
     max_bytes = DEFAULT_MAX_BYTES if args.max_bytes is None else (args.max_bytes or None)
     log = (lambda m: None) if quiet else _log_line
-    report = build(sources, args.index, force=args.force, log=log, progress=not quiet, max_bytes=max_bytes)
+    runner = None
+    if args.ray is not None:
+        from .distributed.ray_build import RayRunner
+
+        runner = RayRunner(args.ray)
+    try:
+        report = build(sources, args.index, force=args.force, log=log, progress=not quiet, max_bytes=max_bytes,
+                       runner=runner)
+    finally:
+        if runner is not None:
+            runner.close()
     for path, reason in report.skipped:
         print(f"qa: warning: skipped {path}: {reason}", file=sys.stderr)
     m = report.manifest
@@ -120,6 +139,12 @@ def _build(args) -> int:
         print(f"built {args.index}: {counts['sources']} source(s), {counts['sentences']} sentences, "
               f"{counts['chunks']} chunks in {m['build_seconds']:.2f} s{reused}")
     return 0
+
+
+def _looks_like_address(text: str) -> bool:
+    import re
+
+    return text in ("local", "auto") or "://" in text or re.fullmatch(r"[\w.-]+:\d+", text) is not None
 
 
 def _log_line(message: str) -> None:
@@ -234,6 +259,10 @@ def _serve(args) -> int:
 
 
 def _bench(args) -> int:
+    if args.ray:
+        from .evaluation.bench_ray import run_bench_ray
+
+        return run_bench_ray(out=args.out)
     from .evaluation.bench import run_bench
 
     return run_bench(out=args.out, quick=args.quick)
