@@ -48,3 +48,7 @@ def test_quick_bench_writes_its_report(tmp_path):
     assert article["faiss"]["chunks"] == "flat" and article["index_load_s"] > 0
     report = (tmp_path / "bench.md").read_text(encoding="utf-8")
     assert "ask / bare embedding" in report and "index on disk" in report
+    for key in ("model_load", "onnx_model_load"):       # a cold start on each backend answers, memory measured
+        assert data[key]["answers_s"] > 0 and data[key]["rss_mb"] > 0, data[key]
+    assert data["onnx_model_load"]["torch_imported"] == 0.0
+    assert any(t["label"].startswith("ONNX median ask / torch's") for t in data["targets"])

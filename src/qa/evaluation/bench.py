@@ -53,9 +53,9 @@ MAX_FILE_BYTES = 120_000
 MIN_FILE_BYTES = 400
 
 _LOAD_SCRIPT = """
-import json, os, time
+import json, os, resource, sys, time
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-{setup}
+os.environ["QA_BACKEND"] = {backend!r}
 t0 = time.perf_counter()
 {imports}
 t1 = time.perf_counter()
@@ -64,11 +64,20 @@ embedder.get_model()
 t2 = time.perf_counter()
 embedder.embed_query("warm up")
 t3 = time.perf_counter()
-print(json.dumps({{"import_s": t1 - t0, "load_s": t2 - t1, "first_query_s": t3 - t2}}))
+from qa.answer import ask
+from qa.config import DEFAULT_INDEX
+from qa.index_store import load_index
+index = load_index(DEFAULT_INDEX)
+for question in {questions!r}:
+    ask(index, question)
+t4 = time.perf_counter()
+print(json.dumps({{"import_s": t1 - t0, "load_s": t2 - t1, "first_query_s": t3 - t2, "answers_s": t4 - t0,
+                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "torch_imported": float("torch" in sys.modules)}}))
 """
-_MODEL_LOAD = _LOAD_SCRIPT.format(setup="", imports="import sentence_transformers  # noqa: F401  (torch, transformers)")
-_ONNX_LOAD = _LOAD_SCRIPT.format(setup='os.environ["QA_BACKEND"] = "onnx"',
-                                 imports="import onnxruntime, transformers  # noqa: F401")
+_IMPORTS = {"torch": "import sentence_transformers  # noqa: F401  (torch, transformers)",
+            "onnx": "import onnxruntime, tokenizers  # noqa: F401"}
+FRESH_QUESTIONS = 5     # answered by the fresh process: the cost of a cold `qa ask`, and its memory
 
 
 def run_bench(out=None, quick: bool = False, scales=None) -> int:
@@ -83,7 +92,7 @@ def run_bench(out=None, quick: bool = False, scales=None) -> int:
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": _machine(),
         "questions": len(questions),
-        "model_load": _model_load(),
+        "model_load": _model_load("torch", questions[:FRESH_QUESTIONS]),
         "corpora": [],
     }
     _log(f"model load in a fresh process: {result['model_load'].get('total_s', float('nan')):.2f} s")
@@ -92,7 +101,7 @@ def run_bench(out=None, quick: bool = False, scales=None) -> int:
     started = time.perf_counter()
     embedder.get_model("onnx")       # exports on the first run with these weights, then from the cache
     result["onnx_model_ready_s"] = round(time.perf_counter() - started, 3)
-    result["onnx_model_load"] = _model_load(_ONNX_LOAD)
+    result["onnx_model_load"] = _model_load("onnx", questions[:FRESH_QUESTIONS])
     _log(f"ONNX model load in a fresh process: {result['onnx_model_load'].get('total_s', float('nan')):.2f} s")
     embedder.get_model("torch")
     entities.get_nlp()
@@ -107,10 +116,11 @@ def run_bench(out=None, quick: bool = False, scales=None) -> int:
             target = scale * DEFAULT_SOURCE.stat().st_size
             info = assemble_corpus(folder, target, include=[DEFAULT_SOURCE])
             _log(f"{scale}x corpus: {info['files']} files, {info['bytes'] / 1e6:.2f} MB")
-            entry = _measure_corpus(f"{scale}x", [folder], tmp / f"index-{scale}x", questions, 1)
+            entry = _measure_corpus(f"{scale}x", [folder], tmp / f"index-{scale}x", questions, 1, onnx_build=True)
             entry["corpus"] = info
             result["corpora"].append(entry)
-            shutil.rmtree(tmp / f"index-{scale}x-0", ignore_errors=True)
+            for used in (f"index-{scale}x-0", f"index-{scale}x-onnx-0"):
+                shutil.rmtree(tmp / used, ignore_errors=True)
     result["peak_rss_mb"] = _peak_rss_mb()
     result["machine"]["load_average_at_end"] = _load()
     result["targets"] = _targets(result)
@@ -135,8 +145,10 @@ def _questions() -> list[str]:
     return questions or ["When was the agreement signed?", "Who visited the United States?"]
 
 
-def _model_load(script: str = _MODEL_LOAD) -> dict:
-    """Import and load the model in a fresh process: the cost a cold start pays."""
+def _model_load(backend: str = "torch", questions: list[str] = ()) -> dict:
+    """Import and load the model in a fresh process, then answer `questions` on the default index: the
+    cost a cold start pays, and the process's peak memory (RSS) on that backend."""
+    script = _LOAD_SCRIPT.format(backend=backend, imports=_IMPORTS[backend], questions=list(questions))
     env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
     src = str(PROJECT_ROOT / "src")
     env["PYTHONPATH"] = src + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
@@ -421,11 +433,30 @@ def _targets(result: dict) -> list[dict]:
         if c.get("reader_adds_ms") is not None:
             out.append({"label": f"the reader's added median time ({c['name']})", "target": "<= 25 ms",
                         "value": f"{c['reader_adds_ms']:.1f} ms", "pass": c["reader_adds_ms"] <= 25})
+    return out + _onnx_targets(result)
+
+
+def _onnx_targets(result: dict) -> list[dict]:
+    """The ONNX Runtime issue's targets: ONNX against torch, measured in this run."""
+    out = []
+    for c in result["corpora"]:
+        o = c.get("onnx", {})
+        ratio = o["ask_median_ms"] / c["ask_median_ms"] if o.get("ask_median_ms") else None
+        if ratio is not None:
+            out.append({"label": f"ONNX median ask / torch's ({c['name']})", "target": "<= 0.5",
+                        "value": f"{ratio:.2f}", "pass": ratio <= 0.5})
+        if c["name"] != "article" and o.get("build_median_s"):
+            speedup = c["build_median_s"] / o["build_median_s"]
+            out.append({"label": f"ONNX build rate / torch's ({c['name']})", "target": ">= 2.5",
+                        "value": f"{speedup:.2f}", "pass": speedup >= 2.5})
+    fresh = [result.get(k, {}).get("rss_mb") for k in ("onnx_model_load", "model_load")]
+    if None not in fresh:
+        out.append({"label": "peak RSS of a fresh process, ONNX / torch", "target": "<= 1",
+                    "value": f"{fresh[0]:,.0f} / {fresh[1]:,.0f} MB", "pass": fresh[0] <= fresh[1]})
     return out
 
 
 def render_markdown(result: dict) -> str:
-    m = result["model_load"]
     corpora = result["corpora"]
     lines = [
         "# Benchmark",
@@ -439,12 +470,7 @@ def render_markdown(result: dict) -> str:
         "work was competing for the CPUs).",
         "",
     ]
-    if "error" in m:
-        lines += [f"Model load: failed to measure ({m['error']}).", ""]
-    else:
-        lines += [f"Model load in a fresh process: **{m['total_s']:.2f} s** (import of sentence-transformers/torch "
-                  f"{m['import_s']:.2f} s, model {m['load_s']:.2f} s; first query {m['first_query_s'] * 1000:.0f} ms "
-                  "more).", ""]
+    lines += _fresh_process_table(result)
     lines += [
         "| | " + " | ".join(c["name"] for c in corpora) + " |",
         "|---|" + "---:|" * len(corpora),
@@ -472,6 +498,12 @@ def render_markdown(result: dict) -> str:
              lambda c: f"{c['onnx']['rules_median_ms']:.1f} ms (reader adds {c['onnx']['reader_adds_ms']:.1f} ms)"),
         _row("ONNX Runtime: bare question embedding, median / p95", corpora,
              lambda c: f"{c['onnx']['embed_median_ms']:.1f} / {c['onnx']['embed_p95_ms']:.1f} ms"),
+        _row("ONNX Runtime: build rate", corpora,
+             lambda c: f"{c['bytes'] / 1000 / c['onnx']['build_median_s']:,.1f} KB/s "
+                       f"({c['build_median_s'] / c['onnx']['build_median_s']:.2f}× torch's)"
+             if "build_median_s" in c["onnx"] else "–"),
+        _row("ONNX Runtime: ask median / torch's", corpora,
+             lambda c: f"{c['onnx']['ask_median_ms'] / c['ask_median_ms']:.2f}×"),
         _row("ONNX Runtime: answers that differ from torch's", corpora,
              lambda c: f"{c['onnx']['answers_differ']} of {result['questions']} ({c['onnx']['index']})"),
         "",
@@ -505,16 +537,28 @@ def render_markdown(result: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _fresh_process_table(result: dict) -> list[str]:
+    """A cold start on each backend: imports, model, first query, the first answers, peak memory."""
+    lines = [f"A fresh process on each backend (a cold `qa ask`): imports, embedder load, first query, then "
+             f"{FRESH_QUESTIONS} answers on the article's index (reader included); peak RSS of that process.", "",
+             "| backend | imports | embedder load | first query | to the last answer | peak RSS | torch imported |",
+             "|---|---:|---:|---:|---:|---:|---|"]
+    for backend, key in (("torch", "model_load"), ("onnx", "onnx_model_load")):
+        m = result.get(key, {})
+        if "error" in m or "answers_s" not in m:
+            lines.append(f"| {backend} | failed to measure ({m.get('error', 'no figures')}) | | | | | |")
+            continue
+        lines.append(f"| {backend} | {m['import_s']:.2f} s | {m['load_s']:.2f} s | {m['first_query_s'] * 1000:.0f} ms | "
+                     f"**{m['answers_s']:.2f} s** | **{m['rss_mb']:,.0f} MB** | {'yes' if m['torch_imported'] else 'no'} |")
+    return lines + [""]
+
+
 def _onnx_paragraph(result: dict) -> str:
     m = result.get("onnx_model_load", {})
     text = (f"ONNX Runtime: questions run one intra-op thread, build batches {onnx_backend.cpu_count()}; the torch "
             f"rows above use torch's {result['machine']['torch_threads']} threads for both. Model ready in this process "
             f"(export on a first run, else loading the cached graph): {result.get('onnx_model_ready_s', float('nan')):.2f} s. ")
-    if "error" in m:
-        return text + f"Load in a fresh process: failed to measure ({m['error']})."
-    return text + (f"Load in a fresh process: **{m['total_s']:.2f} s** (import of onnxruntime/transformers "
-                   f"{m['import_s']:.2f} s, tokenizer, weights hash and sessions {m['load_s']:.2f} s; first query "
-                   f"{m['first_query_s'] * 1000:.0f} ms more).")
+    return text + "Its cold start and memory are in the fresh-process table at the top."
 
 
 def _disk(parts: dict) -> str:
@@ -528,8 +572,10 @@ def _row(label: str, corpora: list[dict], cell) -> str:
 
 
 def summary(result: dict) -> str:
-    m = result["model_load"]
-    lines = [f"model load {m.get('total_s', float('nan')):.2f} s; peak RSS {result['peak_rss_mb']:.0f} MB"]
+    m, o = result["model_load"], result.get("onnx_model_load", {})
+    lines = [f"fresh process to {FRESH_QUESTIONS} answers: torch {m.get('answers_s', float('nan')):.2f} s "
+             f"{m.get('rss_mb', float('nan')):.0f} MB, onnx {o.get('answers_s', float('nan')):.2f} s "
+             f"{o.get('rss_mb', float('nan')):.0f} MB; peak RSS of the run {result['peak_rss_mb']:.0f} MB"]
     for c in result["corpora"]:
         lines.append(f"{c['name']:>8}: {c['bytes'] / 1000:,.0f} KB, build {c['build_median_s']:.2f} s, index "
                      f"{c['index_bytes']['total'] / 1e6:.2f} MB, ask median "
