@@ -241,7 +241,7 @@ def test_reader_follows_the_backend_setting(onnx_cache, stand_in_reader, monkeyp
 
     monkeypatch.setattr(reader_module, "READER_DIR", stand_in_reader)
     monkeypatch.setattr(reader_module, "_shared", {})
-    monkeypatch.setattr(reader_module.Reader.__init__, "__defaults__", (stand_in_reader, None))
+    monkeypatch.setattr(reader_module.Reader.__init__, "__defaults__", (stand_in_reader, None, None))
     monkeypatch.setenv("QA_BACKEND", "onnx")
     onnx_reader = reader_module.get_reader().warm_up()
     assert isinstance(onnx_reader._model, onnx_backend.OnnxReader)
@@ -282,3 +282,28 @@ def test_the_trained_reader_reads_the_same_through_onnx(onnx_cache, article_text
             assert (g.start, g.end) == (e.start, e.end)
             assert g.span_score == pytest.approx(e.span_score, abs=1e-3)
             assert g.null_score == pytest.approx(e.null_score, abs=1e-3)
+
+
+@pytest.mark.slow
+def test_an_unwritable_export_cache_falls_back_to_torch_unless_onnx_was_asked_for(tmp_path, monkeypatch, capsys):
+    """ONNX as the default must not break a machine whose cache cannot be written: torch, with one line."""
+    from qa import embedder
+    from qa.learned import reader as reader_module
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("QA_ONNX_CACHE", str(blocker / "cache"))
+    monkeypatch.setattr(onnx_backend, "DEFAULT_BACKEND", "onnx")
+    monkeypatch.delenv("QA_BACKEND", raising=False)
+    monkeypatch.setattr(embedder, "_models", {})
+    model = embedder.get_model()
+    assert not isinstance(model, onnx_backend.OnnxEmbedder) and model.encode("x").shape == (384,)
+    reader = reader_module.Reader(backend=None).warm_up()
+    assert reader.backend == "torch" and len(reader.read("Who?", ["Ann came."])) == 1
+    notes = [line for line in capsys.readouterr().err.splitlines() if "using torch" in line]
+    assert len(notes) == 2 and "QA_ONNX_CACHE" in notes[0]
+
+    monkeypatch.setenv("QA_BACKEND", "onnx")        # asked for by name: a clear error instead
+    monkeypatch.setattr(embedder, "_models", {})
+    with pytest.raises(BackendError, match="QA_ONNX_CACHE"):
+        embedder.get_model()

@@ -42,13 +42,18 @@ def get_model(backend: str | None = None):
 
                 hf_logging.disable_progress_bar()
                 if name == "onnx":
-                    model = onnx_backend.OnnxEmbedder(model_path(), int8=key[1])
+                    model = onnx_backend.load("embedder", lambda: onnx_backend.OnnxEmbedder(model_path(), int8=key[1]),
+                                              _torch_model)
                 else:
-                    from sentence_transformers import SentenceTransformer
-
-                    model = SentenceTransformer(str(model_path()), device="cpu")
+                    model = _torch_model()
                 _models[key] = model
     return model
+
+
+def _torch_model():
+    from sentence_transformers import SentenceTransformer
+
+    return SentenceTransformer(str(model_path()), device="cpu")
 
 
 def embed_texts(texts: list[str], batch_size: int = 16, progress: bool = False) -> np.ndarray:

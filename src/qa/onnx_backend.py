@@ -24,6 +24,7 @@ from contextlib import contextmanager
 import hashlib
 import json
 import os
+import sys
 import tempfile
 import threading
 import warnings
@@ -63,6 +64,24 @@ def backend(name: str | None = None) -> str:
 
 
 INT8_MODELS = ("embedder", "reader")
+
+
+def load(what: str, load_onnx, load_torch):
+    """`load_onnx()`, unless the ONNX export cannot be written or read (a read-only home, a full disk).
+
+    Then, when ONNX is only the default, `load_torch()` with one line on stderr; when QA_BACKEND=onnx was
+    asked for, a BackendError that says what to change.
+    """
+    try:
+        return load_onnx()
+    except OSError as exc:
+        reason = f"{exc.strerror or exc}" + (f": {exc.filename}" if getattr(exc, "filename", None) else "")
+        if os.environ.get(BACKEND_ENV, "").strip():
+            raise BackendError(f"cannot use the ONNX {what} ({reason}); set {CACHE_ENV} to a writable folder "
+                               f"or {BACKEND_ENV}=torch") from None
+        print(f"qa: the ONNX {what} is not available ({reason}); using torch (set {CACHE_ENV} to a writable "
+              "folder to use ONNX Runtime)", file=sys.stderr)
+        return load_torch()
 
 
 def int8_enabled(model: str = "embedder") -> bool:

@@ -67,17 +67,23 @@ class Reader:
                     if self.backend == "onnx":      # exported once per weights, then from the cache; no torch
                         if self.int8 is None:
                             self.int8 = onnx_backend.int8_enabled("reader")
-                        self._model = onnx_backend.OnnxReader(self.folder, int8=self.int8)
-                        return self
-                    import torch
-                    from transformers import AutoModelForQuestionAnswering
-                    from transformers.utils import logging as hf_logging
-
-                    hf_logging.disable_progress_bar()
-                    model = AutoModelForQuestionAnswering.from_pretrained(str(self.folder),
-                                                                          dtype=torch.float32)
-                    self._model = model.eval()
+                        model = onnx_backend.load("reader", lambda: onnx_backend.OnnxReader(
+                            self.folder, int8=self.int8), self._torch_model)
+                        if not isinstance(model, onnx_backend.OnnxReader):
+                            self.backend = "torch"      # the export could not be written: see onnx_backend.load
+                        self._model = model             # last: read() runs once _model is set
+                    else:
+                        self._model = self._torch_model()
         return self
+
+    def _torch_model(self):
+        import torch
+        from transformers import AutoModelForQuestionAnswering
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        model = AutoModelForQuestionAnswering.from_pretrained(str(self.folder), dtype=torch.float32)
+        return model.eval()
 
     def read(self, question: str, contexts: list[str]) -> list[Reading]:
         """The best span of each window, with its score and the window's no-answer score."""

@@ -4,10 +4,18 @@ from __future__ import annotations
 import sys
 import time
 
+from ... import onnx_backend
 from ..reader import READER_DIR
 
 
 def run_training(only: str | None = None) -> int:
+    """Train on torch whatever QA_BACKEND says: the reader is trained by torch, and the answer model is fitted
+    on its torch readings, so that `make train` gives the same models on every machine."""
+    with onnx_backend.using("torch"):
+        return _run_training(only)
+
+
+def _run_training(only: str | None) -> int:
     log_path = READER_DIR / "training.log"
     READER_DIR.mkdir(parents=True, exist_ok=True)
     with open(log_path, "a" if only == "answer-model" else "w", encoding="utf-8") as fh:
