@@ -11,6 +11,14 @@ Layout of an index folder (plain files, no pickle):
   sources/<sha256>.txt     the extracted text of each HTML source: its citations' offsets point into this
                            (manifest: "offsets": "extracted-text", "text": "sources/<sha256>.txt"); the
                            offsets of other sources point into the file itself ("offsets": "file")
+
+Above COMPRESS_THRESHOLD chunks (manifest "faiss": {"chunks": "ivfpq", "sentences": "float16"}) the vectors
+are kept compact instead:
+  chunks.faiss             IVF with product quantisation (48 one-byte codes a vector): the search
+  chunks.f16.npy           every chunk vector as float16, memory-mapped: re-ranks the search's shortlist,
+                           gives exact vectors back for keyword hits and incremental rebuilds
+  sentences.f16.npy        every sentence vector as float16, memory-mapped (no sentences.faiss): a question
+                           reads the rows of its candidate sentences only
 """
 from __future__ import annotations
 
@@ -35,8 +43,20 @@ from .types import Chunk, Sentence
 MANIFEST = "manifest.json"
 FILES = ("sentences.jsonl", "chunks.jsonl", "chunks.faiss", "sentences.faiss", "keyword_chunks", "keyword_sentences")
 SOURCES = "sources"
-INDEX_ENTRIES = frozenset((MANIFEST, *FILES, SOURCES))    # all a build writes into an index folder
+CHUNKS_F16, SENTENCES_F16 = "chunks.f16.npy", "sentences.f16.npy"
+INDEX_ENTRIES = frozenset((MANIFEST, *FILES, SOURCES, CHUNKS_F16, SENTENCES_F16))   # all a build may write
 HNSW_THRESHOLD = 50_000   # chunks; below it an exact flat index is fast enough
+# chunks; above it the vectors are compressed (IVF-PQ in memory, float16 on disk); eval/compressed-index.md
+COMPRESS_THRESHOLD = 200_000
+PQ_M = 48                 # one-byte codes a vector: 48 bytes + 8 for its id in the inverted lists
+PQ_TRAIN_PER_LIST = 64    # training sample: this many vectors per inverted list (at least 39 by k-means' rule)
+PQ_TRAIN_MIN = 20_000     # ... and never fewer (the PQ codebooks' 256 centroids each need samples too)
+# share of the inverted lists searched per question: questions lie far from the sentences they match, so
+# their top 5 spread over many lists (measured on 49,000 real sentence vectors: 128 lists, 64 searched
+# held 98% of the exact top 5; 32 held 94%)
+NPROBE_SHARE = 0.5
+REFINE = 4                # shortlist = REFINE x asked, re-ranked with the float16 vectors
+REFINE_MIN = 200          # ... and at least this many
 
 
 class IndexError_(RuntimeError):
@@ -85,6 +105,56 @@ class Index:
         return data.decode(info.get("encoding", "utf-8"))
 
 
+class CompressedVectors:
+    """Chunk vectors above COMPRESS_THRESHOLD: an IVF-PQ index in memory finds a shortlist, the float16 copy
+    (memory-mapped, only the shortlist's rows are read) re-ranks it. Offers what the code uses of a faiss
+    index: ntotal, d, search, reconstruct, reconstruct_n (the latter two from float16, not from PQ codes)."""
+
+    def __init__(self, index, exact: np.ndarray, refine: int = REFINE, refine_min: int = REFINE_MIN):
+        import faiss
+
+        self.index, self.exact = index, exact
+        self.ivf = faiss.extract_index_ivf(index)
+        self.refine, self.refine_min = refine, refine_min
+
+    @property
+    def ntotal(self) -> int:
+        return self.index.ntotal
+
+    @property
+    def d(self) -> int:
+        return self.index.d
+
+    @property
+    def nprobe(self) -> int:
+        return self.ivf.nprobe
+
+    @nprobe.setter
+    def nprobe(self, value: int) -> None:
+        self.ivf.nprobe = value
+
+    def search(self, queries: np.ndarray, k: int):
+        queries = np.ascontiguousarray(queries, dtype=np.float32).reshape(-1, self.d)
+        shortlist = min(self.ntotal, max(k * self.refine, self.refine_min))
+        sims = np.full((len(queries), k), -np.inf, dtype=np.float32)
+        ids = np.full((len(queries), k), -1, dtype=np.int64)
+        if not self.ntotal:
+            return sims, ids
+        _, found = self.index.search(queries, shortlist)
+        for row, (query, candidates) in enumerate(zip(queries, found)):
+            candidates = np.unique(candidates[candidates >= 0])      # sorted: the file is read in order
+            scores = self.exact[candidates].astype(np.float32) @ query
+            best = np.argsort(-scores, kind="stable")[:k]
+            sims[row, :len(best)], ids[row, :len(best)] = scores[best], candidates[best]
+        return sims, ids
+
+    def reconstruct(self, i: int) -> np.ndarray:
+        return np.asarray(self.exact[int(i)], dtype=np.float32)
+
+    def reconstruct_n(self, i0: int, n: int) -> np.ndarray:
+        return np.asarray(self.exact[i0:i0 + n], dtype=np.float32)
+
+
 def normalise(text: str) -> str:
     return " ".join(text.split())
 
@@ -93,21 +163,31 @@ def normalise(text: str) -> str:
 
 def write_index(folder: Path, manifest: dict, sentences: list[Sentence], chunks: list[Chunk],
                 chunk_vectors: np.ndarray, sentence_vectors: np.ndarray, texts: dict[str, str] | None = None,
-                hnsw_threshold: int | None = None) -> dict:
+                hnsw_threshold: int | None = None, compress_threshold: int | None = None) -> dict:
     """Write every file of an index into a new folder; the manifest goes last. Returns the manifest written.
 
     `texts` maps file names under the folder (e.g. "sources/<sha256>.txt") to text to store with the index.
     The chunk vectors go into an approximate HNSW index when there are more than `hnsw_threshold` of them
-    (default HNSW_THRESHOLD), an exact flat one otherwise.
+    (default HNSW_THRESHOLD), an exact flat one otherwise; above `compress_threshold` (default
+    COMPRESS_THRESHOLD, read when called) into a compressed IVF-PQ index with float16 copies of the chunk and
+    sentence vectors beside it (see the module's docstring).
     """
     import faiss
 
     threshold = HNSW_THRESHOLD if hnsw_threshold is None else hnsw_threshold
+    compress = len(chunks) > (COMPRESS_THRESHOLD if compress_threshold is None else compress_threshold)
     folder.mkdir(parents=True)
     _write_jsonl(folder / "sentences.jsonl", _rows(Sentence, sentences))
     _write_jsonl(folder / "chunks.jsonl", _rows(Chunk, chunks))
-    faiss.write_index(_vector_index(chunk_vectors, hnsw_threshold=threshold), str(folder / "chunks.faiss"))
-    faiss.write_index(_vector_index(sentence_vectors, flat=True), str(folder / "sentences.faiss"))
+    if compress:
+        _write_float16(folder / CHUNKS_F16, chunk_vectors)
+        _write_float16(folder / SENTENCES_F16, sentence_vectors)
+        faiss.write_index(compressed_index(chunk_vectors), str(folder / "chunks.faiss"))
+        kind = {"chunks": "ivfpq", "sentences": "float16"}
+    else:
+        faiss.write_index(_vector_index(chunk_vectors, hnsw_threshold=threshold), str(folder / "chunks.faiss"))
+        faiss.write_index(_vector_index(sentence_vectors, flat=True), str(folder / "sentences.faiss"))
+        kind = {"chunks": "hnsw" if len(chunks) > threshold else "flat"}
     chunk_texts = [_chunk_text(c, sentences) for c in chunks]
     KeywordIndex.build(chunk_texts).save(folder / "keyword_chunks")
     KeywordIndex.build([s.text for s in sentences]).save(folder / "keyword_sentences")
@@ -115,7 +195,7 @@ def write_index(folder: Path, manifest: dict, sentences: list[Sentence], chunks:
         path = folder / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8", newline="")
-    manifest = dict(manifest, faiss={"chunks": "hnsw" if len(chunks) > threshold else "flat"})
+    manifest = dict(manifest, faiss=kind)
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     _fsync_tree(folder)
     return manifest
@@ -142,6 +222,60 @@ def _vector_index(vectors: np.ndarray, flat: bool = False, hnsw_threshold: int |
     if len(vectors):
         index.add(np.ascontiguousarray(vectors, dtype=np.float32))
     return index
+
+
+def compressed_index(vectors: np.ndarray, m: int | None = None, nlist: int | None = None, seed: int = 0):
+    """IVF-PQ over unit vectors (inner product), trained on a fixed-seed sample, vectors added in blocks.
+
+    `vectors` may be float16 or a memory map: only the sample and one block at a time are float32 in memory.
+    Sets too small to train 256 centroids a sub-quantiser (only tests build those) get fewer bits. (OPQ was
+    left out: it made training many times slower, and re-ranking the shortlist with float16 vectors
+    recovers what PQ loses.)
+    """
+    import faiss
+
+    n, dims = len(vectors), vectors.shape[1]
+    m, nlist = m or PQ_M, nlist or ivf_lists(n)
+    bits = 8 if n >= 256 * 39 else max(1, min(8, int(np.log2(max(n, 2) / 39))))
+    index = faiss.index_factory(dims, f"IVF{nlist},PQ{m}x{bits}", faiss.METRIC_INNER_PRODUCT)
+    size = min(n, max(PQ_TRAIN_MIN, PQ_TRAIN_PER_LIST * nlist))
+    sample = np.sort(np.random.default_rng(seed).choice(n, size, replace=False))
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(os.cpu_count() or 1)      # retrieval sets one thread per question; building may use all
+    try:
+        index.train(np.ascontiguousarray(vectors[sample], dtype=np.float32))
+        for b in range(0, n, 65_536):
+            index.add(np.ascontiguousarray(vectors[b:b + 65_536], dtype=np.float32))
+    finally:
+        faiss.omp_set_num_threads(before)
+    set_nprobe(index)
+    return index
+
+
+def set_nprobe(index, share: float | None = None) -> None:
+    ivf = faiss_ivf(index)
+    ivf.nprobe = max(1, round(ivf.nlist * (NPROBE_SHARE if share is None else share)))
+
+
+def faiss_ivf(index):
+    import faiss
+
+    return faiss.extract_index_ivf(index)
+
+
+def ivf_lists(n: int) -> int:
+    """Inverted lists for n vectors: about sqrt(n) / 2, a power of two, up to 65,536 (and 39 vectors a list)."""
+    return int(max(1, min(65_536, n // 39, 2 ** round(np.log2(np.sqrt(max(n, 1)) / 2)))))
+
+
+def _write_float16(path: Path, vectors: np.ndarray, block: int = 65_536) -> None:
+    """Vectors as a float16 .npy file, written block by block (never a second full copy in memory)."""
+    dims = vectors.shape[1] if vectors.ndim == 2 and vectors.shape[1] else MODEL_DIMS
+    out = np.lib.format.open_memmap(path, mode="w+", dtype=np.float16, shape=(len(vectors), dims))
+    for b in range(0, len(vectors), block):
+        out[b:b + block] = vectors[b:b + block]
+    out.flush()
+    del out
 
 
 def _rows(kind, items):
@@ -220,6 +354,9 @@ def _manifest_problem(manifest: dict) -> str | None:
                 return f"unknown encoding {info['encoding']!r} for {info['source']}"
         if "text" in info and not re.fullmatch(rf"{SOURCES}/[0-9a-f]{{64}}\.txt", info["text"]):
             return f"text of {info['source']} is not a file in {SOURCES}/"
+    kind = manifest.get("faiss", {"chunks": "flat"})
+    if kind not in ({"chunks": "flat"}, {"chunks": "hnsw"}, {"chunks": "ivfpq", "sentences": "float16"}):
+        return "faiss is not one of the vector layouts this code writes"
     return None
 
 
@@ -275,9 +412,13 @@ def _load_files(folder: Path, manifest: dict) -> Index:
         sentences = [Sentence(**row) for row in _read_jsonl(folder / "sentences.jsonl")]
         chunks = [Chunk(**row) for row in _read_jsonl(folder / "chunks.jsonl")]
         chunk_vectors = faiss.read_index(str(folder / "chunks.faiss"))
-        sentence_index = faiss.read_index(str(folder / "sentences.faiss"))
-        sentence_vectors = sentence_index.reconstruct_n(0, sentence_index.ntotal) if sentence_index.ntotal else \
-            np.zeros((0, manifest["dims"]), dtype=np.float32)
+        if manifest.get("faiss", {}).get("chunks") == "ivfpq":
+            chunk_vectors, sentence_vectors = _compressed_vectors(folder, manifest, chunk_vectors)
+        else:
+            sentence_index = faiss.read_index(str(folder / "sentences.faiss"))
+            sentence_vectors = sentence_index.reconstruct_n(0, sentence_index.ntotal) if sentence_index.ntotal \
+                else np.zeros((0, manifest["dims"]), dtype=np.float32)
+            sentence_vectors = np.ascontiguousarray(sentence_vectors)
         keyword_chunks = KeywordIndex.load(folder / "keyword_chunks")
         keyword_sentences = KeywordIndex.load(folder / "keyword_sentences")
     except IndexError_:
@@ -300,8 +441,27 @@ def _load_files(folder: Path, manifest: dict) -> Index:
         raise IndexError_(f"index at {folder} is inconsistent ({problem}); rebuild with `qa build --force`")
     if hasattr(chunk_vectors, "hnsw"):
         chunk_vectors.hnsw.efSearch = 128
-    return Index(folder, manifest, sentences, chunks, chunk_vectors, np.ascontiguousarray(sentence_vectors),
+    return Index(folder, manifest, sentences, chunks, chunk_vectors, sentence_vectors,
                  keyword_chunks, keyword_sentences)
+
+
+def _compressed_vectors(folder: Path, manifest: dict, index) -> tuple[CompressedVectors, np.ndarray]:
+    """The IVF-PQ chunk index with its float16 copy, and the sentence vectors, both memory-mapped and checked."""
+    import faiss
+
+    counts = manifest["counts"]
+    if faiss.try_extract_index_ivf(index) is None or not index.is_trained:
+        raise IndexError_(f"index at {folder} is inconsistent (chunks.faiss is not a trained IVF index); "
+                          "rebuild with `qa build --force`")
+    arrays = []
+    for name, count in ((CHUNKS_F16, counts["chunks"]), (SENTENCES_F16, counts["sentences"])):
+        array = np.load(folder / name, mmap_mode="r", allow_pickle=False)
+        if array.dtype != np.float16 or array.shape != (count, manifest["dims"]):
+            raise IndexError_(f"index at {folder} is inconsistent ({name} holds {array.dtype} {array.shape}, "
+                              f"not float16 ({count}, {manifest['dims']})); rebuild with `qa build --force`")
+        arrays.append(array)
+    set_nprobe(index)
+    return CompressedVectors(index, arrays[0]), arrays[1]
 
 
 def _records_problem(manifest: dict, sentences: list[Sentence], chunks: list[Chunk]) -> str | None:
