@@ -1,9 +1,11 @@
 """Measure the served chat: start-up time and answer time seen through POST /api/ask.
 
-    python -m qa.web.measure [--index DIR] [--questions N] [--dataset FILE ...]
+    python -m qa.web.measure [--index DIR] [--questions N] [--dataset FILE ...] [--concurrency 1,4,16]
+                             [--backend torch|onnx]
 
 Starts `qa serve` on a free port, times process start to the first answer of /api/health, then asks
-N questions from the evaluation sets one after another and reports the median and 90th percentile.
+N questions from the evaluation sets one after another and reports the median and 90th percentile; with
+--concurrency, it also sends 4N requests from that many clients at once and reports the throughput.
 """
 from __future__ import annotations
 
@@ -38,12 +40,14 @@ def questions_from(files: list[Path], limit: int) -> list[str]:
     return out[:limit]
 
 
-def measure(index: Path, questions: list[str]) -> dict:
+def measure(index: Path, questions: list[str], concurrency: tuple[int, ...] = (), backend: str | None = None) -> dict:
     import httpx
 
     port = free_port()
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False",
            "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}
+    if backend:
+        env["QA_BACKEND"] = backend
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryFile() as log:
         started = time.perf_counter()
@@ -69,6 +73,7 @@ def measure(index: Path, questions: list[str]) -> dict:
                     times.append(time.perf_counter() - t0)
                     r.raise_for_status()
                     abstained += r.json()["abstained"]
+            loads = {n: _load(url, questions * 4, n) for n in concurrency}
         finally:
             process.terminate()
             process.wait(timeout=15)
@@ -76,7 +81,29 @@ def measure(index: Path, questions: list[str]) -> dict:
     return {"startup_s": round(startup, 2), "questions": len(times), "abstained": abstained,
             "median_ms": round(statistics.median(times) * 1000, 1),
             "p90_ms": round(times[int(0.9 * (len(times) - 1))] * 1000, 1),
-            "max_ms": round(times[-1] * 1000, 1)}
+            "max_ms": round(times[-1] * 1000, 1), "backend": backend or "default",
+            "concurrent": loads}
+
+
+def _load(url: str, questions: list[str], clients: int) -> dict:
+    """All `questions` sent by `clients` clients at once: requests a second, median and p99 latency."""
+    import httpx
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(question: str) -> tuple[float, int]:
+        with httpx.Client(base_url=url, timeout=120) as client:
+            t0 = time.perf_counter()
+            status = client.post("/api/ask", json={"question": question}).status_code
+            return time.perf_counter() - t0, status
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        results = list(pool.map(one, questions))
+    wall = time.perf_counter() - started
+    times = sorted(t for t, _ in results)
+    return {"requests": len(results), "ok": sum(s == 200 for _, s in results),
+            "per_s": round(len(results) / wall, 1), "median_ms": round(statistics.median(times) * 1000, 1),
+            "p99_ms": round(times[int(0.99 * (len(times) - 1))] * 1000, 1)}
 
 
 def main(argv=None) -> int:
@@ -84,8 +111,11 @@ def main(argv=None) -> int:
     parser.add_argument("--index", type=Path, default=DEFAULT_INDEX)
     parser.add_argument("--questions", type=int, default=30)
     parser.add_argument("--dataset", type=Path, action="append")
+    parser.add_argument("--concurrency", default="", help="comma-separated client counts, e.g. 1,4,16")
+    parser.add_argument("--backend", choices=("torch", "onnx"), help="QA_BACKEND for the server")
     args = parser.parse_args(argv)
-    result = measure(args.index, questions_from(args.dataset or DATASETS, args.questions))
+    concurrency = tuple(int(n) for n in args.concurrency.split(",") if n.strip())
+    result = measure(args.index, questions_from(args.dataset or DATASETS, args.questions), concurrency, args.backend)
     print(json.dumps(result, indent=2))
     return 0
 
