@@ -285,6 +285,34 @@ def run(out: Path = PROJECT_ROOT / "eval" / "compressed-index.md", real: int = 2
     return result
 
 
+def shortlist_at_scale(real: np.ndarray, queries: np.ndarray, n: int, shortlists=(200, 400, 800, 1200, 1600),
+                       shares=(0.5,), log=print) -> list[dict]:
+    """Recall@5 of the product's layout at n vectors (real ones extended) as the re-ranked shortlist and the
+    share of lists searched grow."""
+    import faiss
+
+    from .. import index_store
+
+    vectors = _extend(real, n)
+    exact = faiss.IndexFlatIP(vectors.shape[1])
+    exact.add(vectors)
+    faiss.omp_set_num_threads(os.cpu_count() or 1)
+    exact_scores, _ = exact.search(queries, 5)
+    del exact
+    index = index_store.compressed_index(vectors)
+    f16 = vectors.astype(np.float16)
+    rows = []
+    for share in shares:
+        index_store.set_nprobe(index, share)
+        for shortlist in shortlists:
+            wrapped = index_store.CompressedVectors(index, f16, refine=1, refine_min=shortlist)
+            found, ms = _timed_search(wrapped, queries, 5)
+            rows.append({"vectors": n, "nprobe": index_store.faiss_ivf(index).nprobe, "nlist": index_store.faiss_ivf(index).nlist,
+                         "shortlist": shortlist, "recall_at_5": _recall_at_5(found, exact_scores, vectors, queries), "ms": ms})
+            log(json.dumps(rows[-1]))
+    return rows
+
+
 SENTENCES_PER_CHUNK = 78_898 / 17_690     # the 1,000x bench corpus (eval/bench.md)
 
 
@@ -329,5 +357,11 @@ if __name__ == "__main__":
         print(len(corpus_sentences()), "sentences")
         print(question_vectors().shape, "questions")
         print(corpus_vectors(n).shape)
+    elif sys.argv[1:2] == ["shortlist"]:
+        n = int(sys.argv[2])
+        real = corpus_vectors(50_000)
+        queries = np.concatenate([question_vectors(), real[-1000:]])
+        rows = shortlist_at_scale(np.ascontiguousarray(real[:-1000]), queries, n)
+        (WORK / f"shortlist-{n}.json").write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
     else:
         run(real=int(sys.argv[1]) if sys.argv[1:] else 200_000, scale=int(sys.argv[2]) if sys.argv[2:] else 1_000_000)
