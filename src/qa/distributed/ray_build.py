@@ -203,11 +203,16 @@ class _Worker:
     """One Ray actor: the embedder and spaCy loaded once, then any number of calls."""
 
     def __init__(self, threads: int = 1):
-        import torch
+        from .. import embedder, entities, onnx_backend
 
-        from .. import embedder, entities
+        threads = max(1, threads)
+        # the worker's share of the machine, not the machine: ONNX Runtime sizes its build sessions by the
+        # CPUs this process may run on, torch by its own count, and every worker would take them all
+        onnx_backend.cpu_count = lambda: threads
+        if onnx_backend.backend() == "torch":
+            import torch
 
-        torch.set_num_threads(max(1, threads))
+            torch.set_num_threads(threads)
         embedder.get_model()
         entities.get_nlp()
 

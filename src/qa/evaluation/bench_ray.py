@@ -75,7 +75,10 @@ def _write(out: Path, result: dict) -> None:
 
 def measure(mode: str, corpus: Path, index: Path) -> dict:
     """One build in a fresh process: its own report, wall time, and the peak RSS of its process tree."""
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    from .. import onnx_backend
+
+    # one backend for every build of the run, whatever happens to the default meanwhile
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "QA_BACKEND": onnx_backend.backend()}
     started = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "qa.evaluation.bench_ray", "--one", mode, str(corpus),
                              str(index)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
@@ -155,6 +158,7 @@ def summarise(result: dict) -> dict:
         out[mode] = {key: round(mean(key), 2) for key in ("wall_s", "start_s", "work_s", "driver_s", "peak_rss_mb")}
         out[mode]["kb_per_s"] = round(kb / out[mode]["wall_s"], 2)
         out[mode]["workers"] = runs[0]["workers"]
+        out[mode]["backend"] = "/".join(sorted({r.get("backend", "?") for r in runs}))
     ray = out["ray"]
     ray["kb_per_s_per_worker"] = round(kb / ray["work_s"] / ray["workers"], 2)
     out["ratio_wall"] = round(out["ray"]["wall_s"] / out["plain"]["wall_s"], 3)
@@ -198,7 +202,8 @@ def render_markdown(result: dict) -> str:
         "",
         "| | one process | local Ray |",
         "|---|---:|---:|",
-        f"| workers | 1 process (torch {m['torch_threads']} threads) | {s['ray']['workers']} actors × 1 CPU |",
+        f"| embedder backend | {s['plain']['backend']} | {s['ray']['backend']} |",
+        f"| workers | 1 process ({m['cpus']} CPUs) | {s['ray']['workers']} actors × 1 CPU |",
         f"| **whole build, wall** | **{s['plain']['wall_s']:.1f} s** | **{s['ray']['wall_s']:.1f} s** |",
         f"| start (models / Ray and its workers with models) | {s['plain']['start_s']:.1f} s | {s['ray']['start_s']:.1f} s |",
         f"| splitting, annotation, embedding | {s['plain']['work_s']:.1f} s | {s['ray']['work_s']:.1f} s |",
@@ -267,7 +272,9 @@ def _one(mode: str, corpus: Path, index: Path) -> dict:
             runner.close()
     total = time.perf_counter() - started
     counts = report.manifest["counts"]
-    return {"workers": workers, "start_s": round(start_s, 2), "work_s": round(runner.work_s, 2),
+    from .. import onnx_backend
+
+    return {"backend": onnx_backend.backend(), "workers": workers, "start_s": round(start_s, 2), "work_s": round(runner.work_s, 2),
             "driver_s": round(total - start_s - runner.work_s, 2), "build_s": round(total - start_s, 2),
             "sentences": counts["sentences"], "chunks": counts["chunks"], "sources": counts["sources"]}
 
