@@ -88,6 +88,11 @@ def test_hnsw_index_loads_and_answers_like_the_flat_one(article_index, tmp_path)
     approximate = _filler_index(article_index, tmp_path / "hnsw", hnsw_threshold=1000)
     exact = _filler_index(article_index, tmp_path / "flat", hnsw_threshold=None)
     assert approximate.manifest["faiss"] == {"chunks": "hnsw"} and exact.manifest["faiss"] == {"chunks": "flat"}
+    from qa.index_store import HNSW_EF_SEARCH
+
+    # a loaded index searches as deep as the one the recall test measures (loading used to reset it to 128)
+    assert approximate.chunk_vectors.hnsw.efSearch == HNSW_EF_SEARCH == _vector_index(
+        np.zeros((2, 384), np.float32), hnsw_threshold=1).hnsw.efSearch
     assert isinstance(approximate.chunk_vectors, faiss.IndexHNSWFlat)
     assert isinstance(exact.chunk_vectors, faiss.IndexFlatIP)
     settings = load_retrieval_settings()
