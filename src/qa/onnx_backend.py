@@ -27,7 +27,6 @@ torch; under heavy load one thread was faster, 105 against 120 ms).
 from __future__ import annotations
 
 import fcntl
-from contextlib import contextmanager
 import hashlib
 import json
 import os
@@ -35,6 +34,7 @@ import sys
 import tempfile
 import threading
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -68,9 +68,6 @@ def backend(name: str | None = None) -> str:
     if value not in BACKENDS:
         raise BackendError(f"{BACKEND_ENV}={value!r}: expected one of {', '.join(BACKENDS)}")
     return value
-
-
-INT8_MODELS = ("embedder", "reader")
 
 
 def load(what: str, load_onnx, load_torch):
