@@ -11,7 +11,10 @@ export no_proxy := 127.0.0.1,localhost
 
 .PHONY: setup run test test-quick index eval bench train clean
 
+# setup also exports the models to ONNX Runtime (once per machine, into ~/.cache/qa-onnx or $$QA_ONNX_CACHE),
+# so that no question waits for it; `qa prepare` is a no-op when the exports are there
 setup: $(VENV)/.installed
+	$(PY) -m qa prepare
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

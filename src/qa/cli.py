@@ -81,6 +81,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=7860)
     p.set_defaults(run=_serve)
 
+    p = sub.add_parser("prepare", help="export the models to ONNX Runtime now (make setup runs it), so that no "
+                                       "question waits for an export")
+    p.set_defaults(run=_prepare)
+
     p = sub.add_parser("bench", help="measure load, build and answer times")
     p.add_argument("--out", type=Path, default=None)
     p.add_argument("--quick", action="store_true", help="skip the large corpora")
@@ -129,6 +133,7 @@ def _build(args) -> int:
             runner.close()
     for path, reason in report.skipped:
         print(f"qa: warning: skipped {path}: {reason}", file=sys.stderr)
+    _ready_to_answer()
     m = report.manifest
     counts = m["counts"]
     if report.unchanged:
@@ -138,6 +143,38 @@ def _build(args) -> int:
         reused = f", {len(report.reused)} unchanged source(s) reused" if report.reused else ""
         print(f"built {args.index}: {counts['sources']} source(s), {counts['sentences']} sentences, "
               f"{counts['chunks']} chunks in {m['build_seconds']:.2f} s{reused}")
+    return 0
+
+
+def _ready_to_answer() -> None:
+    """After a build: the reader's export too (the build exported the embedder), so the first question is
+    answered at full speed; a cache that cannot be written is left to the question (it falls back to torch)."""
+    from . import onnx_backend
+    from .embedder import model_path
+    from .learned.reader import READER_DIR
+
+    try:
+        onnx_backend.prepare(model_path(), READER_DIR)
+    except OSError:
+        pass
+
+
+def _prepare(args=None) -> int:
+    from . import onnx_backend
+    from .embedder import model_path
+    from .learned.reader import READER_DIR
+
+    try:
+        states = onnx_backend.prepare(model_path(), READER_DIR)
+    except OSError as exc:
+        raise onnx_backend.BackendError(
+            f"cannot write the ONNX export cache ({exc.strerror or exc}: {getattr(exc, 'filename', '')}); set "
+            f"{onnx_backend.CACHE_ENV} to a writable folder, or {onnx_backend.BACKEND_ENV}=torch") from None
+    if set(states.values()) == {"torch"}:
+        print("backend is torch (QA_BACKEND): nothing to export")
+    else:
+        print("ONNX models ready: " + ", ".join(f"{k} {v}" for k, v in states.items())
+              + f" (in {onnx_backend.cache_root()})")
     return 0
 
 

@@ -33,6 +33,7 @@ import os
 import sys
 import tempfile
 import threading
+import time
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
@@ -153,8 +154,12 @@ def cache_dir(folder: Path | str) -> Path:
     return cache_root() / model_hash(folder)[:HASH_PREFIX]
 
 
-def ensure_file(target: Path, write) -> Path:
-    """`target`, made by `write(temporary_path)` if it is not there yet; atomic and one writer at a time."""
+def ensure_file(target: Path, write, what: str = "") -> Path:
+    """`target`, made by `write(temporary_path)` if it is not there yet; atomic and one writer at a time.
+
+    An export takes seconds and imports torch; it says so in one line on stderr (naming `what`), so that a
+    first run on a new machine does not look hung (`qa prepare`, run by `make setup`, does it in advance).
+    """
     if target.is_file():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -167,6 +172,10 @@ def ensure_file(target: Path, write) -> Path:
                 stale.unlink(missing_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
             os.close(fd)
+            started = time.perf_counter()
+            if what:
+                print(f"qa: exporting the {what} to ONNX Runtime, once per machine (a few seconds) -> {target}",
+                      file=sys.stderr, flush=True)
             try:
                 write(Path(tmp))
                 os.chmod(tmp, 0o644)        # mkstemp's 0600 would hide a shared cache from other users
@@ -181,6 +190,8 @@ def ensure_file(target: Path, write) -> Path:
                 os.fsync(dir_fd)
             finally:
                 os.close(dir_fd)
+            if what:
+                print(f"qa: exported the {what} in {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
     return target
@@ -205,6 +216,14 @@ def _export(module, inputs: dict, outputs: list[str], path: Path) -> None:
     onnx.checker.check_model(str(path))    # a truncated or corrupt file fails here, not at load
 
 
+def _quiet_transformers() -> None:
+    """No "Loading weights" bar or load report on the terminal while exporting."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
+
+
 def _sample_inputs(tokenizer, pair: bool) -> dict:
     texts = ["An example sentence to trace the graph.", "Short one."]
     enc = (tokenizer(["What is traced?"] * 2, texts, padding=True, return_tensors="pt") if pair
@@ -220,6 +239,7 @@ def export_embedder(folder: Path | str) -> Path:
         import torch
         from transformers import AutoModel, AutoTokenizer
 
+        _quiet_transformers()
         tokenizer = AutoTokenizer.from_pretrained(str(folder))
         encoder = AutoModel.from_pretrained(str(folder), dtype=torch.float32, attn_implementation="eager").eval()
         inputs = _sample_inputs(tokenizer, pair=False)
@@ -238,7 +258,7 @@ def export_embedder(folder: Path | str) -> Path:
 
         _export(Pooled().eval(), inputs, ["sentence_embedding"], path)
 
-    return ensure_file(cache_dir(folder) / EMBEDDER_FILE, write)
+    return ensure_file(cache_dir(folder) / EMBEDDER_FILE, write, "embedder")
 
 
 def export_embedder_int8(folder: Path | str) -> Path:
@@ -251,7 +271,7 @@ def export_embedder_int8(folder: Path | str) -> Path:
         # per-channel, 7-bit weights: the variant that moved the fewest top-ranked sentences here
         quantize_dynamic(str(fp32), str(path), weight_type=QuantType.QInt8, per_channel=True, reduce_range=True)
 
-    return ensure_file(fp32.with_name(EMBEDDER_INT8_FILE), write)
+    return ensure_file(fp32.with_name(EMBEDDER_INT8_FILE), write, "int8 embedder")
 
 
 def export_reader(folder: Path | str) -> Path:
@@ -262,6 +282,7 @@ def export_reader(folder: Path | str) -> Path:
         import torch
         from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 
+        _quiet_transformers()
         tokenizer = AutoTokenizer.from_pretrained(str(folder))
         model = AutoModelForQuestionAnswering.from_pretrained(str(folder), dtype=torch.float32,
                                                               attn_implementation="eager").eval()
@@ -278,7 +299,7 @@ def export_reader(folder: Path | str) -> Path:
 
         _export(Logits().eval(), inputs, ["start_logits", "end_logits"], path)
 
-    return ensure_file(cache_dir(folder) / READER_FILE, write)
+    return ensure_file(cache_dir(folder) / READER_FILE, write, "reader")
 
 
 def export_reader_int8(folder: Path | str) -> Path:
@@ -293,7 +314,36 @@ def export_reader_int8(folder: Path | str) -> Path:
         quantize_dynamic(str(fp32), str(path), weight_type=QuantType.QInt8, per_channel=True,
                          reduce_range=False, nodes_to_exclude=head)
 
-    return ensure_file(fp32.with_name(READER_INT8_FILE), write)
+    return ensure_file(fp32.with_name(READER_INT8_FILE), write, "int8 reader")
+
+
+def exported(folder: Path | str, name: str) -> bool:
+    """Whether the graph `name` (READER_FILE, ...) of the model in `folder` is in the cache already."""
+    try:
+        return (cache_dir(folder) / name).is_file()
+    except OSError:
+        return False
+
+
+def prepare(embedder_folder: Path | str, reader_folder: Path | str | None) -> dict[str, str]:
+    """Export the graphs the default backend answers with (the embedder's and the reader's, and their int8
+    copies when QA_ONNX_INT8 asks for them), so that no question ever waits for an export.
+
+    Returns what each model's graph is: "exported" now, "cached" already, or "torch" when the backend is
+    torch (nothing to export). An unwritable cache raises OSError.
+    """
+    if backend() != "onnx":
+        return {"embedder": "torch", "reader": "torch"}
+    jobs = [("embedder", embedder_folder, EMBEDDER_INT8_FILE if int8_enabled("embedder") else EMBEDDER_FILE,
+             export_embedder_int8 if int8_enabled("embedder") else export_embedder)]
+    if reader_folder is not None and (Path(reader_folder) / "config.json").is_file():
+        jobs.append(("reader", reader_folder, READER_INT8_FILE if int8_enabled("reader") else READER_FILE,
+                     export_reader_int8 if int8_enabled("reader") else export_reader))
+    out = {}
+    for what, folder, name, export in jobs:
+        out[what] = "cached" if exported(folder, name) else "exported"
+        export(folder)
+    return out
 
 
 # --- sessions ---------------------------------------------------------------------------------------

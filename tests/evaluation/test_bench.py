@@ -48,7 +48,12 @@ def test_quick_bench_writes_its_report(tmp_path):
     assert article["faiss"]["chunks"] == "flat" and article["index_load_s"] > 0
     report = (tmp_path / "bench.md").read_text(encoding="utf-8")
     assert "ask / bare embedding" in report and "index on disk" in report
-    for key in ("model_load", "onnx_model_load"):       # a cold start on each backend answers, memory measured
+    for key in ("model_load", "onnx_model_load", "onnx_cold_export"):   # each cold start answers, memory measured
         assert data[key]["answers_s"] > 0 and data[key]["rss_mb"] > 0, data[key]
+    # with the exports in the cache (as `make setup` leaves it) a cold start never imports torch; with an
+    # empty cache it must export both models through torch first, and the report says which case is which
     assert data["onnx_model_load"]["torch_imported"] == 0.0
+    assert data["onnx_cold_export"]["torch_imported"] == 1.0
+    assert set(data["onnx_prepare"]) == {"embedder", "reader"}
+    assert "onnx, exports cached" in report and "onnx, export included" in report
     assert any(t["label"].startswith("ONNX median ask / torch's") for t in data["targets"])
