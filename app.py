@@ -14,7 +14,7 @@ except ImportError:   # run from a checkout without `pip install -e .`
 
 def main() -> int:
     from qa.config import DEFAULT_INDEX
-    from qa.index_store import IndexError_
+    from qa.indexing.store import IndexError_
     from qa.web.server import DEFAULT_HOST, DEFAULT_PORT, serve
 
     index = Path(os.environ.get("QA_INDEX") or DEFAULT_INDEX)

@@ -22,8 +22,8 @@ def article_text() -> str:
 @pytest.fixture(scope="session")
 def article_index(tmp_path_factory):
     """A real index of the article, built once per test session with the real model."""
-    from qa.build import build
-    from qa.index_store import load_index
+    from qa.indexing.build import build
+    from qa.indexing.store import load_index
 
     folder = tmp_path_factory.mktemp("article") / "index"
     build([ARTICLE], folder)

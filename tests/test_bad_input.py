@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from qa.answer import ask
-from qa.build import build
+from qa.answering.ask import ask
+from qa.indexing.build import build
 from qa.config import DEFAULT_SOURCE, PROJECT_ROOT
-from qa.index_store import load_index
+from qa.indexing.store import load_index
 
 pytestmark = pytest.mark.slow      # the index copied here is built with the real model (once per session)
 

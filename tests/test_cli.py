@@ -7,7 +7,7 @@ import pytest
 
 from qa.config import DEFAULT_INDEX, PROJECT_ROOT
 
-from qa.index_store import normalise
+from qa.indexing.store import normalise
 
 pytestmark = pytest.mark.slow
 

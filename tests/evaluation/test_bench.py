@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from qa.evaluation.bench import assemble_corpus
+from qa.bench.speed import assemble_corpus
 
 
 def test_assemble_corpus_copies_distinct_utf8_texts_up_to_the_target(tmp_path):
@@ -34,7 +34,7 @@ def test_assemble_corpus_decompresses_gzip_texts_and_skips_broken_ones(tmp_path)
 
 @pytest.mark.slow
 def test_quick_bench_writes_its_report(tmp_path):
-    from qa.evaluation.bench import run_bench
+    from qa.bench.speed import run_bench
 
     assert run_bench(out=tmp_path, quick=True) == 0
     data = json.loads((tmp_path / "bench.json").read_text(encoding="utf-8"))

@@ -5,7 +5,7 @@ import pytest
 
 from qa.evaluation.squad import (PARAGRAPH_BREAK, SquadAnswer, SquadError, SquadQuestion, compute_exact,
                                  compute_f1, load_squad, squad_scores)
-from qa.learned.training.data import SQUAD_FILE
+from qa.evaluation.splits import SQUAD_FILE
 
 
 def _file(tmp_path, data) -> str:

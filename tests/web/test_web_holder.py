@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from qa.index_store import IndexError_, swap_in
+from qa.indexing.store import IndexError_, swap_in
 from qa.web.holder import IndexHolder, manifest_summary
 
 pytestmark = pytest.mark.slow     # uses a real index built with the real model (shared with the server tests)

@@ -1,7 +1,7 @@
 """Issue 12: what the server and the CLI accept, and what they refuse (no model needed, except `slow`).
 
 Files from the page come only from the app's own upload cache; the cache is bounded; requests share one
-contract (qa.requests) in the API, the chat and `qa ask --batch`; uploads that would take too long to
+contract (qa.answering.requests) in the API, the chat and `qa ask --batch`; uploads that would take too long to
 index are refused; an upload whose rebuild never completed is not indexed later unasked.
 """
 from __future__ import annotations
@@ -16,8 +16,8 @@ import httpx
 import pytest
 
 from qa.config import PROJECT_ROOT
-from qa.followup import resolve
-from qa.requests import (MAX_BODY_BYTES, MAX_HISTORY_MESSAGES, RequestError, USED_USER_TURNS, json_depth,
+from qa.answering.followup import resolve
+from qa.answering.requests import (MAX_BODY_BYTES, MAX_HISTORY_MESSAGES, RequestError, USED_USER_TURNS, json_depth,
                          parse_request)
 from qa.types import Answer
 from qa.web.upload_cache import UploadCache, UploadLimit, UploadRefused
@@ -99,7 +99,7 @@ class StubService:
         self.calls = []
 
     def ask(self, question, history=None):
-        from qa.requests import check_text
+        from qa.answering.requests import check_text
 
         check_text(question, "question")
         turns = [m["content"] for m in history or [] if m.get("role") == "user"]    # all it is handed
@@ -232,10 +232,10 @@ def handlers(demo) -> dict:
 
 
 def test_chat_handlers_refuse_a_file_outside_the_cache(tmp_path, monkeypatch):
-    import qa.build
+    import qa.indexing.build
     from qa.web.chat import build_chat
 
-    monkeypatch.setattr(qa.build, "build", lambda *a, **k: pytest.fail("nothing may be built"))
+    monkeypatch.setattr(qa.indexing.build, "build", lambda *a, **k: pytest.fail("nothing may be built"))
     service = stub_service(tmp_path / "index", ["data/pak-us-diplomatic-relations.txt"])
     uploads = Uploads(service, tmp_path / "up")
     demo = build_chat(service, uploads, UploadCache(tmp_path / "cache"))
@@ -297,7 +297,7 @@ def test_an_upload_that_would_take_hours_to_index_is_refused(tmp_path):
 
 
 def test_an_upload_whose_rebuild_was_killed_is_not_indexed_later(tmp_path, monkeypatch):
-    import qa.build
+    import qa.indexing.build
 
     service = stub_service(tmp_path / "index", [])
     upload = tmp_path / "new.txt"
@@ -306,7 +306,7 @@ def test_an_upload_whose_rebuild_was_killed_is_not_indexed_later(tmp_path, monke
     def killed(paths, target, **kwargs):
         raise KeyboardInterrupt         # stands for kill -9: nothing after this line runs
 
-    monkeypatch.setattr(qa.build, "build", killed)
+    monkeypatch.setattr(qa.indexing.build, "build", killed)
     with pytest.raises(KeyboardInterrupt):
         Uploads(service, tmp_path / "up").rebuild(upload)
     assert (tmp_path / "up" / "new.txt").exists()                 # what kill -9 leaves behind

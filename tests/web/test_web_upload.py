@@ -376,8 +376,8 @@ def test_questions_are_answered_while_a_rebuild_runs(upload_chat, upload_server,
 
 
 def test_rebuild_builds_from_the_indexed_sources_plus_the_uploads_folder(tmp_path, monkeypatch):
-    """What is handed to qa.build.build; an upload deleted from the folder leaves the index quietly."""
-    import qa.build
+    """What is handed to qa.indexing.build.build; an upload deleted from the folder leaves the index quietly."""
+    import qa.indexing.build
 
     article = tmp_path / "article.txt"
     article.write_text("An article.", encoding="utf-8")
@@ -394,7 +394,7 @@ def test_rebuild_builds_from_the_indexed_sources_plus_the_uploads_folder(tmp_pat
                     "counts": {"sources": 3, "sentences": 3}}
         return SimpleNamespace(manifest=manifest, skipped=[], unchanged=False)
 
-    monkeypatch.setattr(qa.build, "build", fake_build)
+    monkeypatch.setattr(qa.indexing.build, "build", fake_build)
     upload = tmp_path / "gradio-tmp" / "new.txt"
     upload.parent.mkdir()
     upload.write_text("A new fact.", encoding="utf-8")
@@ -408,15 +408,15 @@ def test_rebuild_builds_from_the_indexed_sources_plus_the_uploads_folder(tmp_pat
 
 
 def test_a_failed_build_keeps_no_upload(tmp_path, monkeypatch):
-    import qa.build
+    import qa.indexing.build
 
     article = tmp_path / "article.txt"
     article.write_text("An article.", encoding="utf-8")
 
     def busy_build(paths, target, **kwargs):
-        raise qa.build.BuildError(f"another build of {target} is running; try again when it ends")
+        raise qa.indexing.build.BuildError(f"another build of {target} is running; try again when it ends")
 
-    monkeypatch.setattr(qa.build, "build", busy_build)
+    monkeypatch.setattr(qa.indexing.build, "build", busy_build)
     upload = tmp_path / "new.txt"
     upload.write_text("A new fact.", encoding="utf-8")
     uploads = Uploads(_stub_service(tmp_path / "index", [str(article)]), tmp_path / "up")

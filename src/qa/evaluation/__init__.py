@@ -1,1 +1,1 @@
-"""The evaluation suite: datasets, metrics, configurations, calibration, report and benchmark."""
+"""The evaluation suite (`qa eval`): datasets and their split, metrics, configurations, report."""

@@ -80,7 +80,7 @@ class BaselineIndex:
         """`files` maps a source name (as the engine records it) to its path."""
         import faiss
 
-        from .. import embedder
+        from ..indexing import embedder
 
         chunks = []
         for source, path in files.items():
@@ -103,7 +103,7 @@ class BaselineIndex:
 
     def search(self, question: str) -> tuple[list[int], list[tuple[BaselineSentence, float]]]:
         """Chunk ids best first, and the sentences of the top chunks, most similar first within each chunk."""
-        from .. import embedder
+        from ..indexing import embedder
 
         qvec = embedder.embed_query(question)
         _, ids = self.chunk_vectors.search(qvec.reshape(1, -1), self.chunk_vectors.ntotal)

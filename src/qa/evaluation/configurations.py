@@ -13,19 +13,20 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
-from .. import onnx_backend
+from ..indexing import onnx_backend
 from ..config import RetrievalSettings
-from ..index_store import Index
+from ..indexing.store import Index
 from .baseline import BaselineIndex
 from .datasets import Row, Span, source_path
 
 ENGINE_MODES = ("hybrid", "dense", "keyword")
-RULES = "rules"
 BASELINE = "baseline"
+PREVIOUS = "previous"       # the previous product, when `qa eval` is given its models: the column to beat
 # the product on each inference backend, as (QA_BACKEND, QA_ONNX_INT8); "hybrid" runs on the process's own
 BACKEND_VARIANTS = {"hybrid-torch": ("torch", ""), "hybrid-onnx": ("onnx", ""),
                     "hybrid-onnx-int8": ("onnx", "reader")}
-CONFIGURATIONS = ("hybrid", RULES, "dense", "keyword", BASELINE, *BACKEND_VARIANTS)
+CONFIGURATIONS = ("hybrid", "dense", "keyword", BASELINE, *BACKEND_VARIANTS)
+COMPARED = ("hybrid", PREVIOUS, BASELINE)      # the overview's columns: the product, what it replaces, the floor
 
 
 def backend_names() -> dict[str, str]:
@@ -44,7 +45,6 @@ DESCRIPTIONS = {
     "hybrid-torch": "the product with both models run by torch",
     "hybrid-onnx": "the product with both models run by ONNX Runtime (fp32)",
     "hybrid-onnx-int8": "the product on ONNX Runtime with the reader's weights in int8 (embedder fp32)",
-    RULES: "the previous product: hybrid retrieval, hand-written span rules, confidence calibrated on dev",
     "dense": "engine, dense retrieval only, trained reader and answer model",
     "keyword": "engine, BM25 keyword retrieval only, trained reader and answer model",
     BASELINE: "hand-built: 500-char chunks (50 overlap), FAISS flat, top chunk's most similar sentence",
@@ -77,40 +77,34 @@ class Prediction:
 
 
 class EngineConfiguration:
-    """The product's ask() in one retrieval mode, with the learned answerer or the rules it replaced."""
+    """The product's ask() in one retrieval mode."""
 
-    def __init__(self, mode: str, settings: RetrievalSettings, answerer: str = "learned", name: str | None = None,
+    def __init__(self, mode: str, settings: RetrievalSettings, name: str | None = None,
                  backend: tuple[str, str] | None = None):
         self.name = name or mode
         self.mode = mode
-        self.answerer = answerer
         self.backend = backend      # (QA_BACKEND, QA_ONNX_INT8) while answering; None: the process's setting
-        self.recalibrate(settings)
-
-    def recalibrate(self, settings: RetrievalSettings) -> None:
-        self.calibrated = settings
-        self.settings = replace(settings, abstain_threshold=0.0,     # always answer; thresholds come later
-                                extra={**settings.extra, "answer_threshold": 0.0})
+        self.given = settings
+        # always answer: thresholds are applied afterwards
+        self.settings = replace(settings, extra={**settings.extra, "answer_threshold": 0.0})
 
     @property
     def threshold(self) -> float:
         """The abstention threshold ask() applies for this configuration."""
-        if self.answerer == "rules":
-            return self.calibrated.abstain_threshold
-        from ..learned.answer_model import load_answer_model
-        return self.calibrated.extra.get("answer_threshold", load_answer_model().threshold)
+        from ..answering.answer_model import load_answer_model
+        return self.given.extra.get("answer_threshold", load_answer_model().threshold)
 
     def prepare(self, index: Index) -> None:
         self.index = index
 
     def run(self, row: Row) -> Prediction:
-        from ..answer import QuestionError, ask
+        from ..answering.ask import QuestionError, ask
 
         started = time.perf_counter()
         with onnx_backend.using(*self.backend) if self.backend else nullcontext():
             try:
                 answer = ask(self.index, row.question, history=row.history or None, settings=self.settings,
-                             mode=self.mode, id=row.id, answerer=self.answerer)
+                             mode=self.mode, id=row.id)
             except QuestionError as exc:
                 return Prediction("", 0.0, True, [], [], [], time.perf_counter() - started, error=str(exc))
             seconds = time.perf_counter() - started
@@ -134,8 +128,8 @@ class EngineConfiguration:
 
     def _ranking(self, question: str) -> tuple[list[int], list[int]]:
         """The ranked chunks and sentences, as ask() computes them."""
-        from ..keyword import terms
-        from ..retrieval import rank_chunks, rank_sentences
+        from ..indexing.keyword import terms
+        from ..answering.retrieval import rank_chunks, rank_sentences
 
         qvec = _embed_query(question, onnx_backend.backend(), onnx_backend.int8_enabled("embedder"))
         qterms = terms(question)
@@ -189,8 +183,6 @@ def make_configurations(settings: RetrievalSettings, names=None) -> list:
     for name in names:
         if name == BASELINE:
             out.append(BaselineConfiguration())
-        elif name == RULES:
-            out.append(EngineConfiguration("hybrid", settings, answerer="rules", name=RULES))
         elif name in BACKEND_VARIANTS:
             out.append(EngineConfiguration("hybrid", settings, name=name, backend=BACKEND_VARIANTS[name]))
         else:
@@ -201,6 +193,6 @@ def make_configurations(settings: RetrievalSettings, names=None) -> list:
 @lru_cache(maxsize=4096)
 def _embed_query(question: str, backend: str, int8: bool):
     """The question's vector; the backend settings (current ones, passed for the cache key) pick the model."""
-    from .. import embedder
+    from ..indexing import embedder
     return embedder.embed_query(question)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..config import PROJECT_ROOT
-from ..index_store import Index, load_index
+from ..indexing.store import Index, load_index
 from .datasets import Row, Span
 from .squad import SquadArticle
 
@@ -19,7 +19,7 @@ TEXT_SETS = PROJECT_ROOT / "eval" / "texts"
 
 def document_index(path: Path, folder: Path, log=lambda m: None) -> Index:
     """The index of one document, built if missing or out of date (a no-op when unchanged)."""
-    from ..build import build
+    from ..indexing.build import build
 
     build([path], folder, log=log, progress=False)
     return load_index(folder)

@@ -72,7 +72,7 @@ def source_path(source: str, root: Path = PROJECT_ROOT) -> Path:
 
 def read_source(source: str, root: Path = PROJECT_ROOT) -> str:
     """The file's text exactly as stored (no newline translation), which offsets point into."""
-    from ..documents import decode
+    from ..reading.documents import decode
     return decode(source_path(source, root).read_bytes())[0]
 
 

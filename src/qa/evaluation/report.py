@@ -5,6 +5,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
+from .configurations import COMPARED
 from .failures import CAUSES
 from .plot import plot_tradeoff
 
@@ -65,17 +66,12 @@ def _json(data: dict) -> str:
 
 
 def render_markdown(data: dict) -> str:
-    settings = data["settings"]
-    weights = settings["extra"].get("confidence_weights")
     lines = [
         "# Evaluation report",
         "",
         f"Generated {data['generated_at']} by `qa eval` in {data['seconds']} s. "
         f"The product's abstention threshold is the answer model's, **{data['threshold']:.4f}** (chosen on the "
-        "validation sets by `qa train`, `models/ANSWER_MODEL_CARD.md`). The rules' threshold is "
-        f"{data.get('thresholds', {}).get('rules', 0.0):.4f} "
-        + ("(calibrated just now on the dev split)" if data["calibrated_now"] else "(the current calibration)")
-        + (f" with confidence weights {_weights(weights)}." if weights else " with default confidence weights."),
+        "validation sets by `qa train`, `models/ANSWER_MODEL_CARD.md`).",
         "",
         "Configurations:",
         "",
@@ -104,9 +100,9 @@ def render_markdown(data: dict) -> str:
 
 def _overview(data: dict) -> list[str]:
     """Every split on one table: the product (hybrid) beside the previous configuration and the baseline."""
-    configs = ("hybrid", "rules", "baseline")
+    configs = [c for c in COMPARED if any(c in s["metrics"] for s in data["splits"].values())]
     lines = ["## Overview: the product beside the previous configuration, same run", "",
-             "Roles: *dev* tuned the rules and trained the reader; *validation* chose the answer model's "
+             "Roles: *dev* tuned retrieval and trained the reader; *validation* chose the answer model's "
              "threshold; *test* texts were never fitted or chosen on. SQuAD v2 F1 is the official score "
              "(abstention at the threshold; an answer to an unanswerable question scores 0).", "",
              "| split | role | kind | questions (unans.) | " + " | ".join(
@@ -247,13 +243,12 @@ def _failure_sections(data: dict) -> list[str]:
 
 
 def summary(data: dict) -> str:
-    out = [f"threshold {data['threshold']:.4f} (answer model); rules {data['thresholds'].get('rules', 0):.4f}"
-           + (" (calibrated on dev)" if data["calibrated_now"] else "")]
+    out = [f"threshold {data['threshold']:.4f} (answer model)"]
     keys = ["hit@1", "f1", "contains_gold", "abstention_unanswerable", "false_abstention", "exact_offsets",
             "latency_median_ms"]
     out.append(f"{'split':<14} {'config':<9} " + " ".join(f"{k[:10]:>10}" for k in keys))
     for name, split in data["splits"].items():
-        for config in ("hybrid", "rules", "baseline"):
+        for config in COMPARED:
             m = split["metrics"].get(config)
             if m:
                 out.append(f"{name:<14} {config:<9} " + " ".join(f"{_fmt(m.get(k), k):>10}" for k in keys))
@@ -271,10 +266,6 @@ def _fmt(value, key: str) -> str:
     if key.startswith("latency"):
         return f"{value:.1f}"
     return f"{value:.3f}"
-
-
-def _weights(weights: dict) -> str:
-    return ", ".join(f"{k} {v:+.2f}" for k, v in weights.items())
 
 
 def _clip(text: str, n: int) -> str:

@@ -1,24 +1,24 @@
-"""`qa eval`: calibrate on dev, evaluate every configuration on every split, write the report."""
+"""`qa eval`: evaluate every configuration on every split, write the report."""
 from __future__ import annotations
 
 import os
 import sys
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ..config import CALIBRATION_FILE, DEFAULT_INDEX, PROJECT_ROOT, RetrievalSettings, load_retrieval_settings
-from ..index_store import Index, load_index
+from ..config import DEFAULT_INDEX, PROJECT_ROOT, RetrievalSettings
+from ..indexing.store import Index, load_index
 from . import report as report_mod
-from .calibrate import calibrate, write_calibration
-from .configurations import (CONFIGURATIONS, DESCRIPTIONS, RULES, EngineConfiguration, backend_names,
+from .configurations import (COMPARED, CONFIGURATIONS, DESCRIPTIONS, backend_names,
                              make_configurations)
 from .corpora import TEXT_SETS, TEXTS, squad_document, squad_index, squad_rows, text_index
 from .datasets import DatasetError, EvidenceLocator, Row, Span, load_dataset, read_source
 from .failures import classify
 from .scoring import aggregate, curve_point, is_right, score_row, threshold_curve
+from .splits import VALIDATION_TEXTS, squad_split
 from .squad import SquadAnswer, SquadArticle, SquadError, SquadQuestion, load_squad, squad_scores
 
 EVAL_DIR = PROJECT_ROOT / "eval"
@@ -28,8 +28,8 @@ SECOND = EVAL_DIR / "second-test.jsonl"
 SECOND_SOURCE = PROJECT_ROOT / "data" / "second"
 SECOND_INDEX = EVAL_DIR / ".second-index"
 # the modules whose changes alter what an index holds
-BUILD_MODULES = ("build.py", "chunking.py", "documents.py", "entities.py", "html_text.py", "index_store.py",
-                 "keyword.py", "sentences.py", "config.py", "embedder.py", "types.py")
+BUILD_MODULES = ("reading/*.py", "indexing/build.py", "indexing/store.py", "indexing/keyword.py",
+                 "indexing/embedder.py", "config.py", "types.py")
 
 
 @dataclass
@@ -41,13 +41,11 @@ class Split:
     gold: list[list[Span]] = field(default_factory=list)
     texts: dict[str, str] = field(default_factory=dict)
     predictions: dict[str, list] = field(default_factory=dict)     # configuration -> one Prediction a row
-    role: str = "test"        # dev (rules calibrated, reader trained), validation (thresholds chosen), test
+    role: str = "test"        # dev (retrieval tuned, reader trained), validation (thresholds chosen), test
     kind: str = ""            # what kind of text it asks about
 
 
 def split_role(path: Path) -> str:
-    from ..learned.training.data import VALIDATION_TEXTS
-
     path = Path(path)
     if path.resolve() == DEV.resolve():
         return "dev"
@@ -76,9 +74,9 @@ def _run(index, datasets, out, squad=None) -> int:
     started = time.perf_counter()
     out = Path(out) if out else EVAL_DIR
     out.mkdir(parents=True, exist_ok=True)
-    calibrating = not datasets and not squad
+    everything = not datasets and not squad
     paths = [Path(p) for p in datasets] if datasets else ([] if squad else default_datasets())
-    squad_articles = _squad_articles(squad) if squad or calibrating else []
+    squad_articles = _squad_articles(squad) if squad or everything else []
     if not paths and not squad_articles:
         print("qa eval: no Q&A files found (expected eval/article-dev.jsonl ...)", file=sys.stderr)
         return 1
@@ -86,27 +84,15 @@ def _run(index, datasets, out, squad=None) -> int:
     _log(f"index {article.folder} ({article.manifest['counts']['sentences']} sentences)")
     if index_is_stale(article.folder):
         _log(f"warning: {article.folder} is older than the indexing code; rebuild it with `qa build --force`")
-    settings = load_retrieval_settings()
+    settings = RetrievalSettings()
     configurations = make_configurations(settings)
     splits = [_split(p, article) for p in paths] + [_squad_split(a, role) for a, role in squad_articles]
-
-    calibration = None
-    dev = next((s for s in splits if s.dataset.resolve() == DEV.resolve()), None) if calibrating else None
-    if calibrating and dev is None:
-        _log("no dev split: using the current calibration")
-    order = ([dev] if dev else []) + [s for s in splits if s is not dev]
-    for split in order:
+    for split in splits:
         _predict(split, configurations)
         _log(f"{split.name}: {len(split.rows)} questions x {len(configurations)} configurations")
-        if split is dev:
-            calibration, settings = _calibrate(dev, settings)
-            for c in configurations:
-                if isinstance(c, EngineConfiguration):
-                    c.recalibrate(settings)
-            _rescore(dev, settings)
 
     thresholds = {c.name: c.threshold for c in configurations}
-    result = _report_data(splits, settings, thresholds, calibration, time.perf_counter() - started)
+    result = _report_data(splits, settings, thresholds, time.perf_counter() - started)
     report_mod.write_report(result, out)
     print(report_mod.summary(result))
     print(f"wrote {out / 'report.md'}, {out / 'report.json'}, {out / 'report.png'} "
@@ -134,8 +120,6 @@ def _squad_articles(files) -> list[tuple[SquadArticle, str]]:
     articles of the committed SQuAD sample (its other articles trained the reader and answer model)."""
     if files:
         return [(a, "test") for f in files for a in load_squad(f)]
-    from ..learned.training.data import squad_split
-
     return [(a, "validation") for a in squad_split()[2]]
 
 
@@ -151,8 +135,8 @@ def _index_for(rows: list[Row], article: Index) -> Index:
     """The article index if the rows' evidence is in it; else the second document's (built on demand)."""
     if _located_share(rows, [d["source"] for d in article.manifest["sources"]]) >= 0.5 or not SECOND_SOURCE.is_dir():
         return article
-    from ..build import build
-    from ..documents import display_path, find_sources
+    from ..indexing.build import build
+    from ..reading.documents import display_path, find_sources
 
     files, _ = find_sources([SECOND_SOURCE])
     if _located_share(rows, [display_path(f, PROJECT_ROOT) for f in files]) < 0.5:
@@ -168,7 +152,7 @@ def index_is_stale(folder: Path) -> bool:
     if not manifest.exists():
         return False
     package = Path(__file__).resolve().parents[1]
-    newest = max((package / name).stat().st_mtime for name in BUILD_MODULES if (package / name).exists())
+    newest = max(p.stat().st_mtime for pattern in BUILD_MODULES for p in package.glob(pattern))
     return manifest.stat().st_mtime < newest
 
 
@@ -192,27 +176,8 @@ def _predict(split: Split, configurations: list) -> None:
             split.predictions[c.name].append(c.run(row))
 
 
-def _calibrate(dev: Split, settings: RetrievalSettings) -> tuple[dict, RetrievalSettings]:
-    preds = dev.predictions[RULES]
-    right = [is_right(r, g, p) for r, g, p in zip(dev.rows, dev.gold, preds)]
-    weights, choice = calibrate([p.signals for p in preds], [r.answerable for r in dev.rows], right)
-    data = write_calibration(weights, choice, dev.dataset, CALIBRATION_FILE, rows=len(dev.rows))
-    _log(f"calibrated on {dev.dataset.name}: threshold {choice.threshold:.4f}, weights {weights}")
-    return data, replace(settings, abstain_threshold=data["abstain_threshold"], extra=data["extra"])
-
-
-def _rescore(split: Split, settings: RetrievalSettings) -> None:
-    """Confidences under the new weights (the signals do not depend on them)."""
-    from ..answer import confidence
-
-    for name, preds in split.predictions.items():
-        if name == RULES:
-            for p in preds:
-                p.confidence = confidence(p.signals, settings) if p.signals else 0.0
-
-
 def _report_data(splits: list[Split], settings: RetrievalSettings, thresholds: dict[str, float],
-                 calibration: dict | None, seconds: float) -> dict:
+                 seconds: float) -> dict:
     threshold = thresholds["hybrid"]
     data = {
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -220,7 +185,6 @@ def _report_data(splits: list[Split], settings: RetrievalSettings, thresholds: d
         "load_average": _load_average(),
         "threshold": threshold,
         "thresholds": thresholds,
-        "calibrated_now": calibration is not None,
         "settings": asdict(settings),
         "configurations": {name: DESCRIPTIONS[name] for name in CONFIGURATIONS if name in thresholds},
         "backends": {name: runs_as for name, runs_as in backend_names().items() if runs_as in thresholds},
@@ -272,7 +236,7 @@ def _pooled(entries: dict) -> dict:
         if not chosen:
             continue
         out[role] = {"rows": sum(e["rows"] for e in chosen), "splits": len(chosen)}
-        for config in ("hybrid", "rules", "baseline"):
+        for config in COMPARED:
             values = {}
             for key in ("hit@1", "f1", "abstention_unanswerable", "false_abstention", "exact_offsets"):
                 got = [e["metrics"][config][key] for e in chosen
@@ -290,7 +254,7 @@ def _tradeoff(splits: list[Split], thresholds: dict[str, float]) -> dict:
     out = {}
     for role in ("validation", "test"):
         chosen = [s for s in splits if s.role == role]
-        for config in ("hybrid", RULES):
+        for config in COMPARED[:2]:
             rows = [(p.confidence, is_right(r, g, p), r.answerable)
                     for s in chosen for r, g, p in zip(s.rows, s.gold, s.predictions.get(config, []))]
             if not rows or all(a for _, _, a in rows) or not any(a for _, _, a in rows):

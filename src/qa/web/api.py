@@ -10,9 +10,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
-from ..answer import MAX_QUESTION_CHARS, QuestionError
-from ..index_store import IndexError_
-from ..requests import (MAX_BODY_BYTES, MAX_HISTORY_MESSAGES, MAX_ID_CHARS, MAX_OTHER_TURN_CHARS, MAX_TURN_CHARS,
+from ..answering.ask import MAX_QUESTION_CHARS, QuestionError
+from ..indexing.store import IndexError_
+from ..answering.requests import (MAX_BODY_BYTES, MAX_HISTORY_MESSAGES, MAX_ID_CHARS, MAX_OTHER_TURN_CHARS, MAX_TURN_CHARS,
                         USED_USER_TURNS, RequestError, parse_request)
 from .service import QAService
 
@@ -82,7 +82,7 @@ class Detail(BaseModel):
 def api_router(service: QAService) -> APIRouter:
     router = APIRouter(prefix="/api", tags=["api"])
 
-    # The body is read and checked here by qa.requests (the contract `qa ask --batch` shares), not by
+    # The body is read and checked here by qa.answering.requests (the contract `qa ask --batch` shares), not by
     # FastAPI: its JSON parsing lets a deeply nested body raise RecursionError, answers 400 for invalid
     # UTF-8, and accepts unpaired surrogates that later break the reply. AskRequest documents the body.
     @router.post("/ask", response_model=None, summary="Answer a question from the indexed document(s)",

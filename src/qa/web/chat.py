@@ -6,9 +6,9 @@ from pathlib import PurePath
 
 import gradio as gr
 
-from ..answer import QuestionError
-from ..index_store import IndexError_
-from ..requests import RequestError
+from ..answering.ask import QuestionError
+from ..indexing.store import IndexError_
+from ..answering.requests import RequestError
 from .assets import PANEL_JS
 from .render import (DOES_NOT_SAY, answer_html, error_html, header_html, question_html, source_panel_html,
                      human_size, status_html)

@@ -6,7 +6,7 @@ import os
 import threading
 from pathlib import Path
 
-from ..index_store import MANIFEST, Index, IndexError_, load_index, read_manifest
+from ..indexing.store import MANIFEST, Index, IndexError_, load_index, read_manifest
 
 log = logging.getLogger("qa.web")
 

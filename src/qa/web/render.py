@@ -10,7 +10,7 @@ from datetime import datetime
 from html import escape
 from pathlib import PurePath
 
-from ..requests import printable
+from ..answering.requests import printable
 
 DOES_NOT_SAY = "The document does not say."
 SNIPPET_CHARS = 220

@@ -6,9 +6,9 @@ import os
 import threading
 from pathlib import Path
 
-from .. import embedder
-from ..answer import ask
-from ..requests import check_history, check_text
+from ..indexing import embedder
+from ..answering.ask import ask
+from ..answering.requests import check_history, check_text
 from ..types import Answer
 from .holder import IndexHolder, manifest_summary
 
@@ -41,7 +41,7 @@ class QAService:
             log.exception("warm-up question failed")
 
     def ask(self, question, history=None) -> Answer:
-        """RequestError (qa.requests) for a question or history outside the contract, QuestionError for
+        """RequestError (qa.answering.requests) for a question or history outside the contract, QuestionError for
         an empty or over-long question, IndexError_ when no index can be loaded."""
         question = check_text(question, "question")
         history = check_history(history)

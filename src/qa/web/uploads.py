@@ -1,11 +1,11 @@
 """Adding a document from the chat page: check the upload, save it, rebuild the index in place.
 
 An upload is checked before anything is written: its size (MAX_UPLOAD_BYTES), its type by extension
-(ALLOWED_SUFFIXES) and by content (it must decode as text, `qa.documents.decode`; an HTML file must have
+(ALLOWED_SUFFIXES) and by content (it must decode as text, `qa.reading.documents.decode`; an HTML file must have
 visible text). It is saved under a sanitised name in the uploads folder, which sits beside the index
 folder, never inside it (a rebuild swaps the index folder out): by default `<index>.uploads/`, e.g.
 `index.uploads/` next to `index/`. The index is then rebuilt from the sources it already holds plus the
-whole uploads folder with `qa.build.build`, which re-uses unchanged sources, takes a lock (one build per
+whole uploads folder with `qa.indexing.build.build`, which re-uses unchanged sources, takes a lock (one build per
 index folder, across processes) and swaps the new index in atomically. Until the new manifest appears
 the IndexHolder keeps answering from the old index; right after the build it loads the new one.
 
@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
 from ..config import PROJECT_ROOT
-from ..documents import SourceError, decode, display_path
+from ..reading.documents import SourceError, decode, display_path
 from .render import human_size
 from .service import QAService
 
@@ -109,7 +109,7 @@ def check_type(name: str, data: bytes) -> str:
     except SourceError as exc:
         raise UploadError(f"“{name}” is not a text file: {exc}") from None
     if suffix == ".html":
-        from ..html_text import html_to_text
+        from ..reading.html import html_to_text
 
         text = html_to_text(text)
         if not text.strip():
@@ -269,8 +269,8 @@ class Uploads:
             self._lock.release()
 
     def _rebuild(self, upload, name) -> RebuildResult:
-        from ..build import BuildError, build
-        from ..index_store import IndexError_
+        from ..indexing.build import BuildError, build
+        from ..indexing.store import IndexError_
 
         started = time.perf_counter()
         holder = self.service.holder

@@ -1,0 +1,118 @@
+"""Answer candidates: the reader's best span in the window of each top-ranked sentence, with the
+features the answer model weighs (retrieval scores, the reader's scores, answer type, coverage of the
+question's terms, terms the document never uses, margins to the other candidates)."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from ..indexing.store import Index
+from ..indexing.keyword import terms
+from .question import QuestionInfo, has_wanted_type, question_names
+from .retrieval import Scored
+from .reader import Reader, Reading
+
+CANDIDATES = 3          # top-ranked sentences whose windows are read
+_EDGE = " \t\r\n,;:.!?\"'“”‘’()[]"
+
+
+@dataclass
+class Candidate:
+    rank: int                  # rank of the retrieved sentence whose window was read
+    sentence: int              # the sentence that holds the span: the one cited
+    start: int                 # the span, as offsets into that sentence's text
+    end: int
+    reading: Reading
+    features: dict = field(default_factory=dict)
+
+
+def window(index: Index, sid: int) -> list[int]:
+    """The sentence and its neighbours in the same source (the answer often sits in the next one)."""
+    source = index.sentences[sid].source
+    return [j for j in (sid - 1, sid, sid + 1)
+            if 0 <= j < len(index.sentences) and index.sentences[j].source == source]
+
+
+def read_candidates(index: Index, reader: Reader, info: QuestionInfo, question: str,
+                    ranked: list[Scored], qterms: list[str], count: int = CANDIDATES) -> list[Candidate]:
+    """Read the windows of the top `count` sentences; one candidate (with features) per window."""
+    top = ranked[:count]
+    windows = [window(index, s.id) for s in top]
+    contexts, layouts = [], []
+    for ids in windows:
+        parts, layout, pos = [], [], 0
+        for j in ids:
+            text = index.sentences[j].text
+            layout.append((pos, j))
+            parts.append(text)
+            pos += len(text) + 1
+        contexts.append(" ".join(parts))
+        layouts.append(layout)
+    readings = reader.read(question, contexts)
+    out = []
+    for rank, (scored, reading, layout) in enumerate(zip(top, readings, layouts)):
+        sid, start, end = _locate(index, layout, reading.start, reading.end)
+        out.append(Candidate(rank, sid, start, end, reading))
+    _add_features(index, info, qterms, top, windows, out)
+    return out
+
+
+def _locate(index: Index, layout: list[tuple[int, int]], start: int, end: int) -> tuple[int, int, int]:
+    """The sentence holding the span's start, and the span clipped to it (trimmed of edge punctuation)."""
+    offset, sid = layout[0]
+    for pos, j in layout:
+        if pos <= start:
+            offset, sid = pos, j
+    text = index.sentences[sid].text
+    a, b = max(0, start - offset), min(len(text), end - offset)
+    while a < b and text[a] in _EDGE:
+        a += 1
+    while b > a and text[b - 1] in _EDGE and not (text[b - 1] == ")" and "(" in text[a:b]):
+        b -= 1
+    if a >= b:
+        return sid, 0, len(text)
+    return sid, a, b
+
+
+def _add_features(index: Index, info: QuestionInfo, qterms: list[str], top: list[Scored],
+                  windows: list[list[int]], out: list[Candidate]) -> None:
+    kw = index.keyword_sentences
+    unique = list(dict.fromkeys(qterms))
+    weights = {t: kw.idf(t) for t in unique}
+    total = sum(weights.values()) or 1.0
+    unseen = sum(w for t, w in weights.items() if not kw.knows(t)) / total
+    names = question_names(info.text)
+    best_margin = max(c.reading.margin for c in out)
+    expects_type = info.qtype not in ("other", "noun", "manner", "action", "reason")
+    for c, scored, ids in zip(out, top, windows):
+        sentence = index.sentences[c.sentence]
+        present = set(terms(sentence.text))
+        around = set().union(*(terms(index.sentences[j].text) for j in ids))
+        answer_terms = set(terms(sentence.text[c.start:c.end]))
+        typed = has_wanted_type(info, (c.start, c.end), sentence.entities)
+        c.features = {
+            "rank": float(c.rank),
+            "retrieval": scored.score,
+            "retrieval_gap": top[0].score - scored.score,
+            "dense": scored.dense,
+            "keyword": scored.keyword,
+            "span_score": _finite(c.reading.span_score),
+            "null_score": c.reading.null_score,
+            "reader_margin": _finite(c.reading.margin),
+            "margin_gap": _finite(best_margin - c.reading.margin),
+            "off_centre": float(c.sentence != scored.id),
+            "answer_words": math.log1p(len(sentence.text[c.start:c.end].split())),
+            "whole_sentence": float(c.end - c.start >= 0.9 * len(sentence.text)),
+            "echo": len(answer_terms & set(unique)) / len(answer_terms) if answer_terms else 1.0,
+            "coverage": sum(w for t, w in weights.items() if t in present) / total,
+            "window_coverage": sum(w for t, w in weights.items() if t in around) / total,
+            "missing": max((w for t, w in weights.items() if t not in around and kw.knows(t)), default=0.0)
+            / kw.idf_unseen(),
+            "unseen": unseen,
+            "names_missing": len(names - around) / len(names) if names else 0.0,
+            "typed": (1.0 if typed else 0.0) if expects_type else 0.5,
+        }
+
+
+def _finite(x: float) -> float:
+    return x if math.isfinite(x) else -30.0

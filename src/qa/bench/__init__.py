@@ -1,0 +1,1 @@
+"""Speed and scale benchmarks (`qa bench`): load, build, answer and serve times, compressed vectors, Ray."""

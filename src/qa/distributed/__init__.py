@@ -1,1 +1,0 @@
-"""Index builds whose per-document work runs on a cluster (optional extras; see ray_build)."""

@@ -1,0 +1,39 @@
+"""Which labelled data plays which part, split by article or document, never by question.
+
+Fixed here, in one place, so that every model, every threshold and every report uses the same split:
+training articles fit the models, validation articles and texts choose thresholds and report figures,
+and the test texts are never fitted or chosen on.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..config import PROJECT_ROOT
+from .squad import SquadArticle, load_squad
+
+SQUAD_FILE = PROJECT_ROOT / "eval" / "data" / "squad2" / "train-v2.0-first10.json"
+# held back from every fit: thresholds are chosen and figures reported on these; one of them holds
+# SQuAD's hand-written unanswerable questions, so abstention is measured on real ones
+VALIDATION_ARTICLES = ("The_Legend_of_Zelda:_Twilight_Princess", "To_Kill_a_Mockingbird", "Solar_energy")
+# the answer/abstain model is fitted on the reader's output over an article the reader never read
+# (stacking: its scores there are as they will be on new text, not as on its own training data); it
+# holds SQuAD's other block of unanswerable questions
+ANSWER_MODEL_ARTICLES = ("Spectre_(2015_film)",)
+
+# our own question sets over data/texts/ (eval/texts/): these three choose thresholds with the SQuAD
+# validation articles; the other five are test texts that nothing is fitted or chosen on
+VALIDATION_TEXTS = ("encyclopedia-rift-valley-fever", "story-saki-the-story-teller", "howto-git-tutorial")
+TEST_TEXTS = ("encyclopedia-barcelonnette", "encyclopedia-dorothy-parker", "story-london-the-story-of-keesh",
+              "legal-us-constitution-articles-1-3", "news-every-kid-in-a-park-website")
+
+
+def squad_split(path: Path = SQUAD_FILE) -> tuple[list[SquadArticle], list[SquadArticle], list[SquadArticle]]:
+    """(reader training articles, answer_model_articles training articles, validation articles)."""
+    articles = load_squad(path)
+    held = VALIDATION_ARTICLES + ANSWER_MODEL_ARTICLES
+    reader = [a for a in articles if a.title not in held]
+    answer_model_articles = [a for a in articles if a.title in ANSWER_MODEL_ARTICLES]
+    valid = [a for a in articles if a.title in VALIDATION_ARTICLES]
+    if len(valid) + len(answer_model_articles) != len(held):
+        raise ValueError(f"{path} lacks an article of {held}")
+    return reader, answer_model_articles, valid

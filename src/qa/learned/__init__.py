@@ -1,1 +1,0 @@
-"""Learned components: the span reader and the answer/abstain model, each trained here (`qa train`)."""

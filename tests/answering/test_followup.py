@@ -1,0 +1,29 @@
+"""Follow-up questions resolved against the conversation."""
+import pytest
+
+from qa.answering.ask import ask
+from qa.answering.followup import resolve
+
+WHO_MET = [{"role": "user", "content": "Who did Bilawal Bhutto Zardari meet in New York?"},
+           {"role": "assistant", "content": "Antony Blinken"}]
+
+
+@pytest.mark.parametrize("question,resolved", [
+    ("Where did they meet?", "Where did Bilawal Bhutto Zardari meet?"),
+    ("What did he post on Twitter afterwards?", "What did Bilawal Bhutto Zardari post on Twitter afterwards?"),
+    ("What did his party say?", "What did Bilawal Bhutto Zardari's party say?"),
+])
+def test_a_personal_pronoun_becomes_the_one_asked_about(question, resolved):
+    assert resolve(question, WHO_MET) == resolved
+
+
+def test_there_carries_the_place_and_a_standalone_question_is_unchanged():
+    assert resolve("What was discussed there?", WHO_MET).endswith("New York")
+    assert resolve("When did Pakistan join SEATO?", WHO_MET) == "When did Pakistan join SEATO?"
+
+
+@pytest.mark.slow
+def test_where_did_they_meet_after_a_who_question_answers_the_place(article_index):
+    answer = ask(article_index, "Where did they meet?", history=WHO_MET)
+    assert answer.resolved_question == "Where did Bilawal Bhutto Zardari meet?"
+    assert not answer.abstained and "New York" in answer.answer

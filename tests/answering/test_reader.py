@@ -1,0 +1,70 @@
+"""The trained models load offline from the repository and answer across question types.
+
+The questions below were written for these tests from the article's facts, in our own words; they
+are not in any Q&A set that trained or tuned a model. Expected answers are checked as contained in
+the answer (a correct span may be a little longer), and every answer must be copied from the text.
+"""
+import os
+
+import pytest
+
+from qa.answering.ask import ask
+from qa.indexing.store import normalise
+from qa.answering.answer_model import load_answer_model
+from qa.answering.reader import READER_DIR, Reader, get_reader
+
+pytestmark = pytest.mark.slow
+
+
+def test_models_load_offline_from_the_repository():
+    assert os.environ.get("HF_HUB_OFFLINE") == "1"
+    assert (READER_DIR / "config.json").exists() and list(READER_DIR.glob("*.safetensors"))
+    reader = Reader(READER_DIR).warm_up()
+    [reading] = reader.read("What colour is the door?", ["The house is old. Its door is painted green. It faces north."])
+    context = "The house is old. Its door is painted green. It faces north."
+    assert "green" in context[reading.start:reading.end]
+    [none] = reader.read("Who won the 1998 football world cup?", [context])
+    assert none.margin < reading.margin
+    model = load_answer_model()
+    assert model is not None and 0.0 < model.threshold < 1.0
+    assert len(model.features) == len(model.coef) == len(model.mean) == len(model.scale)
+
+
+@pytest.mark.parametrize("question,expected", [
+    ("In which month and year was the defence assistance pact signed?", "1954"),       # when
+    pytest.param("Which American president did Pakistan's first premier go to meet?", "Truman",  # who
+                 marks=pytest.mark.xfail(strict=True, reason="known miss of this reader: 'premier' for 'prime "
+                                         "minister' leads it to the Nixon sentence (reported in the issue note)")),
+    ("In what city did the foreign minister hold talks with the Secretary of State?", "New York"),   # where
+    ("How much military aid did America give between 1948 and 2016?", "78.3 billion"),              # how much
+    ("Which country is the biggest source of Pakistan's imports?", "China"),          # which
+    ("What does the acronym APEC refer to?", "America-Pakistan Educational Corridor"),  # stand for
+    ("Since what year has Pakistan been a major non-NATO ally?", "2002"),             # since when
+    ("On which social network did Bhutto Zardari post about the meeting?", "Twitter"),  # what
+])
+def test_a_fixed_set_of_questions_across_types(article_index, article_text, question, expected):
+    answer = ask(article_index, question)
+    assert not answer.abstained, (question, answer.confidence)
+    assert expected in answer.answer, (question, answer.answer)
+    assert normalise(article_text[answer.answer_start:answer.answer_end]) == answer.answer
+    cited = answer.citations[0]
+    assert normalise(article_text[cited.start:cited.end]) == cited.text
+    assert cited.start <= answer.answer_start and answer.answer_end <= cited.end   # the span's own sentence
+
+
+@pytest.mark.parametrize("question", [
+    "What is the population of Pakistan?",
+    "Who is the current president of Russia?",
+    "What is the recipe for a chocolate cake?",
+])
+def test_questions_the_text_does_not_answer_are_refused(article_index, question):
+    answer = ask(article_index, question)
+    assert answer.abstained and answer.answer == "" and answer.citations == []
+    assert answer.passages
+
+
+def test_the_reader_is_loaded_once_per_process(article_index):
+    ask(article_index, "When was the defence agreement signed?")
+    first = get_reader()._model
+    ask(article_index, "Who met Blinken?")
+    assert get_reader()._model is first
