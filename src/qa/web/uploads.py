@@ -38,7 +38,7 @@ UPLOADS_ENV = "QA_UPLOADS"                   # "0", "false", "no" or "off" turns
 UPLOADS_DIR_ENV = "QA_UPLOADS_DIR"           # another uploads folder than <index>.uploads
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _MAX_SUFFIX_TRIES = 1000
-# Indexing time: about 60 sentences or 6.5-9 KB of text a second on 2 cores (README, "Size"), whichever
+# Indexing time: about 60 sentences or 6.5-9 KB of text a second on 2 cores (docs/indexing.md, "Size"), whichever
 # is slower; a file of tiny sentences is slow for its size (31 KB of "A b." sentences took 87 s).
 MAX_BUILD_SECONDS = 600
 BUILD_BYTES_PER_SECOND = 9000
