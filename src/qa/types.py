@@ -53,12 +53,20 @@ class Passage:
         return asdict(self)
 
 
+TIERS = ("confident", "unsure", "none")
+
+
 @dataclass
 class Answer:
+    """An answer, or an abstention. `tier` says how far to trust it: "confident" (the answer model's
+    probability is at or above its confident threshold, chosen so that such answers were right at least 90%
+    of the time on validation sets), "unsure" (an answer with its span and citations, marked as such: the
+    document may answer this), or "none" (abstained: the document does not say)."""
     question: str
     answer: str
     abstained: bool
     confidence: float
+    tier: str = "none"
     citations: list[Citation] = field(default_factory=list)
     passages: list[Passage] = field(default_factory=list)
     answer_source: str | None = None   # where the short answer lies in its file
@@ -75,6 +83,7 @@ class Answer:
             "answer": self.answer,
             "abstained": self.abstained,
             "confidence": round(self.confidence, 4),
+            "tier": self.tier,
             "citations": [c.to_dict() for c in self.citations],
             "passages": [p.to_dict() for p in self.passages],
             "answer_source": self.answer_source,

@@ -24,8 +24,15 @@ class AnswerModel:
     scale: list[float]
     coef: list[float]
     intercept: float
-    threshold: float
+    threshold: float            # below it: abstain
     meta: dict
+    confident: float | None = None   # at or above it: a confident answer; None: no answer is called confident
+
+    def tier(self, probability: float, threshold: float | None = None) -> str:
+        """"none" below the abstention threshold, "confident" at or above the confident one, else "unsure"."""
+        if probability < (self.threshold if threshold is None else threshold):
+            return "none"
+        return "confident" if self.confident is not None and probability >= self.confident else "unsure"
 
     def probability(self, features: dict) -> float:
         z = self.intercept
@@ -35,12 +42,13 @@ class AnswerModel:
 
     def to_json(self) -> dict:
         return {"features": self.features, "mean": self.mean, "scale": self.scale, "coef": self.coef,
-                "intercept": self.intercept, "threshold": self.threshold, **self.meta}
+                "intercept": self.intercept, "threshold": self.threshold, "confident": self.confident, **self.meta}
 
     @classmethod
     def from_json(cls, data: dict) -> "AnswerModel":
         keys = ("features", "mean", "scale", "coef", "intercept", "threshold")
-        return cls(*(data[k] for k in keys), meta={k: v for k, v in data.items() if k not in keys})
+        return cls(*(data[k] for k in keys), meta={k: v for k, v in data.items() if k not in keys + ("confident",)},
+                   confident=data.get("confident"))
 
 
 _cache: tuple[float, AnswerModel] | None = None

@@ -60,7 +60,8 @@ def ask(index: Index, question: str, history=None, settings: RetrievalSettings |
     candidates = read_candidates(index, get_reader(), r.info, r.resolved, r.sentences, r.info.terms)
     result.confidence, best = max(((model.probability(c.features), c) for c in candidates), key=lambda x: x[0])
     result.signals = dict(best.features)
-    if result.confidence < settings.extra.get("answer_threshold", model.threshold):
+    result.tier = model.tier(result.confidence, settings.extra.get("answer_threshold"))
+    if result.tier == "none":
         return result
     result.citations = [_citation(index, 1, best.sentence)]
     sentence = index.sentences[best.sentence]
