@@ -10,11 +10,10 @@ from ..config import RetrievalSettings
 from ..indexing import embedder
 from ..indexing.store import Index, normalise
 from ..types import Answer, Citation, Passage
-from .answer_model import load_answer_model
-from .candidates import Candidate, read_candidates
+from .candidates import Candidate
 from .followup import resolve
+from .models import Models, default_models
 from .question import ANSWER_LABELS, QuestionInfo, analyse, question_terms
-from .reader import ReaderMissing, get_reader
 from .retrieval import Scored, rank_chunks, rank_sentences
 
 MAX_QUESTION_CHARS = 1000
@@ -40,11 +39,13 @@ def validate_question(question) -> str:
 
 
 def ask(index: Index, question: str, history=None, settings: RetrievalSettings | None = None,
-        mode: str = "hybrid", id: str | None = None) -> Answer:
+        mode: str = "hybrid", id: str | None = None, models: Models | None = None) -> Answer:
     """Answer a question from the index with a verbatim span and cited sentences, or abstain.
 
-    The trained reader reads the windows of the top-ranked sentences; the answer model gives each
-    candidate span the probability that it is right, and below its threshold the bot abstains.
+    The trained reader reads the top-ranked sentences; the answer model gives each candidate span the
+    probability that it is right, and its two thresholds make the tier: below the lower one the bot
+    abstains, at or above the upper one the answer is confident, between them it is given as unsure.
+    `models`: another trained pair than the committed one (the evaluation's previous product).
     """
     settings = settings or RetrievalSettings()
     question = validate_question(question)
@@ -54,10 +55,11 @@ def ask(index: Index, question: str, history=None, settings: RetrievalSettings |
                     resolved_question=r.resolved if r.resolved != question else None, id=id)
     if not r.sentences:
         return result
-    model = load_answer_model()
-    if model is None or not get_reader().available:
-        raise ReaderMissing("the trained reader or answer model is missing; run `make train`")
-    candidates = read_candidates(index, get_reader(), r.info, r.resolved, r.sentences, r.info.terms)
+    models = models or default_models()
+    model = models.answer_model
+    candidates = models.candidates(index, r.info, r.resolved, r.sentences, r.info.terms)
+    if not candidates:
+        return result
     result.confidence, best = max(((model.probability(c.features), c) for c in candidates), key=lambda x: x[0])
     result.signals = dict(best.features)
     result.tier = model.tier(result.confidence, settings.extra.get("answer_threshold"))
@@ -93,10 +95,11 @@ def retrieve(index: Index, question: str, history, settings: RetrievalSettings, 
 
 
 def answer_candidates(index: Index, question: str, history=None, settings: RetrievalSettings | None = None,
-                      mode: str = "hybrid") -> list[Candidate]:
+                      mode: str = "hybrid", models: Models | None = None) -> list[Candidate]:
     """What the answer model chooses from (for fitting it): the reader's candidates with their features."""
     r = retrieve(index, validate_question(question), history, settings or RetrievalSettings(), mode)
-    return read_candidates(index, get_reader(), r.info, r.resolved, r.sentences, r.info.terms) if r.sentences else []
+    models = models or default_models()
+    return models.candidates(index, r.info, r.resolved, r.sentences, r.info.terms) if r.sentences else []
 
 
 def _neighbour(index: Index, sid: int, step: int) -> str:

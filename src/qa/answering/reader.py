@@ -21,7 +21,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 READER_DIR = PROJECT_ROOT / "models" / "reader"
-MAX_TOKENS = 192          # question + window; longer windows are cut at the end
+MAX_TOKENS = 192          # question + window; longer windows are cut at the end (a model may set its own)
+MAX_PASSAGE_TOKENS = 512  # a passage is cut to its budget before reading; this only bounds a mistake
 MAX_QUESTION_TOKENS = 64  # a longer question is cut to its beginning (training questions are far shorter)
 MAX_ANSWER_TOKENS = 30
 
@@ -85,14 +86,12 @@ class Reader:
         model = AutoModelForQuestionAnswering.from_pretrained(str(self.folder), dtype=torch.float32)
         return model.eval()
 
-    def read(self, question: str, contexts: list[str]) -> list[Reading]:
-        """The best span of each window, with its score and the window's no-answer score."""
-        if not contexts:
-            return []
+    def _logits(self, question: str, contexts: list[str], max_length: int = MAX_TOKENS):
+        """Start and end logits of every word piece of each (question, context) pair, and the encodings."""
         self.warm_up()
         # the window is cut to fit, never the question: a question too long to leave room is cut first
         question = self._tokenizer.cut(question, MAX_QUESTION_TOKENS)
-        encodings = self._tokenizer.encode([question] * len(contexts), contexts, max_length=MAX_TOKENS,
+        encodings = self._tokenizer.encode([question] * len(contexts), contexts, max_length=max_length,
                                            strategy="only_second", pad=True)
         inputs = WordPieces.arrays(encodings)
         if self.backend == "onnx":
@@ -103,14 +102,47 @@ class Reader:
             with torch.inference_mode():
                 out = self._model(**{k: torch.from_numpy(v) for k, v in inputs.items()})
             starts, ends = out.start_logits.float().numpy(), out.end_logits.float().numpy()
-        return [best_span(starts[k], ends[k], np.asarray(e.offsets), e.sequence_ids)
+        return starts, ends, encodings
+
+    def read(self, question: str, contexts: list[str]) -> list[Reading]:
+        """The best span of each window, with its score and the window's no-answer score."""
+        if not contexts:
+            return []
+        starts, ends, encodings = self._logits(question, contexts)
+        return [best_span(starts[k], ends[k], np.asarray(e.offsets), None, mask=self._readable(e))
                 for k, e in enumerate(encodings)]
+
+    def _readable(self, encoding) -> np.ndarray:
+        """The word pieces of the context a span may cover: not the question, padding, or a gap marker."""
+        offsets = np.asarray(encoding.offsets)
+        return (np.array([sid == 1 for sid in encoding.sequence_ids]) & (offsets[:, 1] > offsets[:, 0])
+                & ~np.isin(np.asarray(encoding.ids), self._tokenizer.special_ids))
+
+    def count(self, texts: list[str]) -> list[int]:
+        """Word pieces of each text, no special tokens (for fitting passages to a budget)."""
+        self.warm_up()
+        return [len(e.ids) for e in self._tokenizer.encode(list(texts), special=False)]
+
+    def read_parts(self, question: str, context: str, parts: list[tuple[int, int]]) -> list[Reading]:
+        """Read one passage once; the best span inside each part (a sentence: `parts` are its character
+        ranges in `context`), each with the passage's no-answer score. A part cut off by the length limit
+        gets no span (score -inf)."""
+        starts, ends, encodings = self._logits(question, [context], MAX_PASSAGE_TOKENS)
+        e = encodings[0]
+        offsets = np.asarray(e.offsets)
+        inside = self._readable(e)
+        out = []
+        for a, b in parts:
+            mask = inside & (offsets[:, 0] >= a) & (offsets[:, 1] <= b)
+            out.append(best_span(starts[0], ends[0], offsets, None, mask=mask))
+        return out
 
 
 def best_span(start_logits: np.ndarray, end_logits: np.ndarray, offsets: np.ndarray, sequence_ids,
-              max_tokens: int = MAX_ANSWER_TOKENS) -> Reading:
-    """The highest-scoring span inside the context (start <= end, at most max_tokens long)."""
-    context = np.array([sid == 1 for sid in sequence_ids])
+              max_tokens: int = MAX_ANSWER_TOKENS, mask: np.ndarray | None = None) -> Reading:
+    """The highest-scoring span inside the context (start <= end, at most max_tokens long); `mask`, if
+    given, says which word pieces a span may cover instead (they must also be consecutive)."""
+    context = mask if mask is not None else np.array([sid == 1 for sid in sequence_ids])
     idx = np.flatnonzero(context)
     null = float(start_logits[0] + end_logits[0])
     if not len(idx):
@@ -119,7 +151,7 @@ def best_span(start_logits: np.ndarray, end_logits: np.ndarray, offsets: np.ndar
     scores = s[:, None] + e[None, :]
     n = len(idx)
     i, j = np.indices((n, n))
-    scores = np.where((j >= i) & (j - i < max_tokens), scores, -np.inf)
+    scores = np.where((j >= i) & (j - i < max_tokens) & (idx[j] - idx[i] == j - i), scores, -np.inf)
     k = int(np.argmax(scores))
     a, b = divmod(k, n)
     return Reading(int(offsets[idx[a]][0]), int(offsets[idx[b]][1]), float(scores[a, b]), null)

@@ -7,6 +7,7 @@ article and its answer located in the text the index holds.
 from __future__ import annotations
 
 import collections
+import gzip
 import json
 import re
 import string
@@ -56,9 +57,13 @@ def load_squad(path: Path | str) -> list[SquadArticle]:
     """Articles of a SQuAD 2.0 file; raises SquadError for anything else."""
     path = Path(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        if path.suffix == ".gz":
+            with gzip.open(path, "rt", encoding="utf-8") as fh:
+                data = json.load(fh)
+        else:
+            data = json.loads(path.read_text(encoding="utf-8"))
         return [_article(a) for a in data["data"]]
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, EOFError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise SquadError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
     except (KeyError, TypeError, IndexError, ValueError) as exc:
         raise SquadError(f"{path} is not SQuAD 2.0 JSON ({type(exc).__name__}: {exc})") from None

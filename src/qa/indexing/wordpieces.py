@@ -28,6 +28,8 @@ class WordPieces:
         self.pad_id = probe.token_to_id(self.pad_token)
         if self.pad_id is None:
             raise ValueError(f"{self.path} has no {self.pad_token} token")
+        special = [probe.token_to_id(t) for t in ("[CLS]", "[SEP]", "[PAD]", "[MASK]")]
+        self.special_ids = np.array([i for i in special if i is not None], dtype=np.int64)
         self._copies: dict[tuple, object] = {}
         self._lock = threading.Lock()
 
