@@ -69,6 +69,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=None, help="report folder (default: eval/)")
     p.add_argument("--squad", type=Path, action="append",
                    help="a SQuAD 2.0 JSON file: each article asked as one whole document (repeatable)")
+    p.add_argument("--previous", metavar="COMMIT", default="default",
+                   help="the commit whose models/ are the previous product's column (default: eval/previous.json's, "
+                        "on a full run); 'none' leaves the column out")
     p.set_defaults(run=_eval)
 
     p = sub.add_parser("train", help="train the reader and the answer model (models/), from data in the repository")
@@ -279,7 +282,8 @@ def _format(answer) -> str:
 def _eval(args) -> int:
     from .evaluation.run import run_evaluation
 
-    return run_evaluation(index=args.index, datasets=args.dataset, out=args.out, squad=args.squad)
+    previous = None if args.previous in ("none", "") else args.previous
+    return run_evaluation(index=args.index, datasets=args.dataset, out=args.out, squad=args.squad, previous=previous)
 
 
 def _train(args) -> int:

@@ -182,7 +182,7 @@ def test_a_killed_export_is_harmless(tmp_path, monkeypatch):
 
     cache = tmp_path / "cache"
     folder = cache / onnx_backend.model_hash(embedder.model_path())[:16]
-    script = "from qa import embedder, onnx_backend; onnx_backend.export_embedder(embedder.model_path())"
+    script = "from qa.indexing import embedder, onnx_backend; onnx_backend.export_embedder(embedder.model_path())"
     proc = subprocess.Popen([sys.executable, "-c", script], env=_env(QA_ONNX_CACHE=str(cache)))
     try:
         started = _wait_for(lambda: list(folder.glob(".embedder.onnx.*.tmp")), 120, proc)

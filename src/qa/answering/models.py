@@ -6,6 +6,7 @@ candidates. `ask()` uses the committed pair; the evaluation can give it another 
 """
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,8 +36,15 @@ class Models:
         return read_candidates(index, self.reader, info, question, ranked, qterms)
 
 
+MODELS_ENV = "QA_MODELS"        # a folder with reader/ and answer-model.json to answer with instead
+
+
 def default_models() -> Models:
-    """The committed reader and answer model (read again when `qa train` rewrites the answer model)."""
+    """The committed reader and answer model (read again when `qa train` rewrites the answer model), or
+    the pair in the folder $QA_MODELS names (to serve or measure another pair, e.g. the previous one)."""
+    other = os.environ.get(MODELS_ENV, "").strip()
+    if other:
+        return models_from(other)
     model = load_answer_model()
     reader = get_reader()
     if model is None or not reader.available:
@@ -52,8 +60,6 @@ def models_from(folder: Path | str) -> Models:
     """A reader and answer model kept together in `folder` (reader/ and answer-model.json), e.g. the
     previous product's, loaded once per process."""
     folder = Path(folder)
-    if folder.resolve() == ANSWER_MODEL_FILE.parent.resolve() and (folder / "reader").resolve() == READER_DIR.resolve():
-        return default_models()
     key = str(folder.resolve())
     with _lock:
         if key not in _loaded:

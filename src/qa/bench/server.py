@@ -1,11 +1,13 @@
 """Measure the served chat: start-up time and answer time seen through POST /api/ask.
 
     python -m qa.bench.server [--index DIR] [--questions N] [--dataset FILE ...] [--concurrency 1,4,16]
-                             [--backend torch|onnx]
+                             [--backend torch|onnx] [--previous]
 
 Starts `qa serve` on a free port, times process start to the first answer of /api/health, then asks
 N questions from the evaluation sets one after another and reports the median and 90th percentile; with
 --concurrency, it also sends 4N requests from that many clients at once and reports the throughput.
+With --previous, the same is measured first with the previous product's models (eval/previous.json,
+served through QA_MODELS), then with the committed ones, in one run.
 """
 from __future__ import annotations
 
@@ -40,7 +42,8 @@ def questions_from(files: list[Path], limit: int) -> list[str]:
     return out[:limit]
 
 
-def measure(index: Path, questions: list[str], concurrency: tuple[int, ...] = (), backend: str | None = None) -> dict:
+def measure(index: Path, questions: list[str], concurrency: tuple[int, ...] = (), backend: str | None = None,
+            models: Path | None = None) -> dict:
     import httpx
 
     port = free_port()
@@ -48,6 +51,8 @@ def measure(index: Path, questions: list[str], concurrency: tuple[int, ...] = ()
            "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}
     if backend:
         env["QA_BACKEND"] = backend
+    if models is not None:
+        env["QA_MODELS"] = str(models)
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryFile() as log:
         started = time.perf_counter()
@@ -82,6 +87,7 @@ def measure(index: Path, questions: list[str], concurrency: tuple[int, ...] = ()
             "median_ms": round(statistics.median(times) * 1000, 1),
             "p90_ms": round(times[int(0.9 * (len(times) - 1))] * 1000, 1),
             "max_ms": round(times[-1] * 1000, 1), "backend": backend or "default",
+            "models": str(models) if models is not None else "committed",
             "concurrent": loads}
 
 
@@ -113,10 +119,21 @@ def main(argv=None) -> int:
     parser.add_argument("--dataset", type=Path, action="append")
     parser.add_argument("--concurrency", default="", help="comma-separated client counts, e.g. 1,4,16")
     parser.add_argument("--backend", choices=("torch", "onnx"), help="QA_BACKEND for the server")
+    parser.add_argument("--previous", action="store_true",
+                        help="measure the previous product's models first, then the committed ones, in one run")
     args = parser.parse_args(argv)
     concurrency = tuple(int(n) for n in args.concurrency.split(",") if n.strip())
-    result = measure(args.index, questions_from(args.dataset or DATASETS, args.questions), concurrency, args.backend)
-    print(json.dumps(result, indent=2))
+    questions = questions_from(args.dataset or DATASETS, args.questions)
+    result = {}
+    if args.previous:
+        from ..evaluation.previous import previous_models
+
+        folder = previous_models(log=lambda m: print(m, file=sys.stderr))
+        if folder is None:
+            raise SystemExit("no previous product (eval/previous.json, git)")
+        result["previous"] = measure(args.index, questions, concurrency, args.backend, models=folder)
+    result["product"] = measure(args.index, questions, concurrency, args.backend)
+    print(json.dumps(result if args.previous else result["product"], indent=2))
     return 0
 
 

@@ -38,6 +38,7 @@ from ..indexing import onnx_backend
 from ..config import DEFAULT_SOURCE, PROJECT_ROOT
 from ..evaluation.datasets import load_dataset
 from ..answering.reader import READER_DIR
+from ..evaluation.previous import previous_models
 from ..evaluation.metrics import median, percentile
 
 EVAL_DIR = PROJECT_ROOT / "eval"
@@ -116,15 +117,17 @@ def run_bench(out=None, quick: bool = False, scales=None) -> int:
     result["onnx_threads"] = onnx_threads(questions)
     with tempfile.TemporaryDirectory(prefix="qa-bench-") as tmp:
         tmp = Path(tmp)
+        previous = previous_models(log=_log)
         article = _measure_corpus("article", [DEFAULT_SOURCE], tmp / "article", questions, BUILD_REPEATS,
-                                  onnx_build=True)
+                                  onnx_build=True, previous=previous)
         result["corpora"].append(article)
         for scale in scales:
             folder = tmp / f"corpus-{scale}x"
             target = scale * DEFAULT_SOURCE.stat().st_size
             info = assemble_corpus(folder, target, include=[DEFAULT_SOURCE])
             _log(f"{scale}x corpus: {info['files']} files, {info['bytes'] / 1e6:.2f} MB")
-            entry = _measure_corpus(f"{scale}x", [folder], tmp / f"index-{scale}x", questions, 1, onnx_build=True)
+            entry = _measure_corpus(f"{scale}x", [folder], tmp / f"index-{scale}x", questions, 1, onnx_build=True,
+                                    previous=previous)
             entry["corpus"] = info
             result["corpora"].append(entry)
             for used in (f"index-{scale}x-0", f"index-{scale}x-onnx-0"):
@@ -174,7 +177,7 @@ def _model_load(backend: str = "torch", questions: list[str] = (), cache: str | 
 
 
 def _measure_corpus(name: str, sources: list[Path], index_dir: Path, questions: list[str], repeats: int,
-                    onnx_build: bool = False) -> dict:
+                    onnx_build: bool = False, previous: Path | None = None) -> dict:
     from ..indexing.build import build
     from ..indexing.store import load_index
 
@@ -205,7 +208,7 @@ def _measure_corpus(name: str, sources: list[Path], index_dir: Path, questions: 
     index = load_index(first)
     load_s = time.perf_counter() - started
     onnx_index = load_index(index_dir.with_name(f"{index_dir.name}-onnx-0")) if onnx_build else index
-    timing = time_questions(index, questions, onnx_index=onnx_index)
+    timing = time_questions(index, questions, onnx_index=onnx_index, previous=previous)
     timing["onnx"]["index"] = "built with onnx" if onnx_build else "the torch-built index"
     if onnx_build:
         timing["onnx"]["build_s"] = [round(t, 3) for t in times["onnx"]]
@@ -246,24 +249,31 @@ def index_size(folder: Path) -> dict:
     return parts
 
 
-def time_questions(index, questions: list[str], onnx_index=None) -> dict:
+def time_questions(index, questions: list[str], onnx_index=None, previous: Path | None = None) -> dict:
     """ask() (retrieval, then the trained reader and answer model), retrieval alone, and the bare question
     embedding, interleaved question by question; the same again under ONNX Runtime (on `onnx_index`,
-    default `index`) right after each, reported under "onnx" with how many answers differ from torch's."""
+    default `index`) right after each, reported under "onnx" with how many answers differ from torch's; with
+    `previous` (a folder of the previous product's models), its ask() on ONNX Runtime too, same questions."""
     from ..indexing import embedder
     from ..answering.ask import ask
     from ..answering.ask import retrieve
     from ..config import RetrievalSettings
 
+    from ..answering.models import models_from
+
     settings = RetrievalSettings()
     indexes = {"torch": index, "onnx": onnx_index if onnx_index is not None else index}
+    with onnx_backend.using("onnx"):
+        before = models_from(previous) if previous is not None else None
     for b in indexes:
         with onnx_backend.using(b):
             for q in questions[:3]:                       # warm-up, untimed
                 embedder.embed_query(q)
                 ask(indexes[b], q, settings=settings)
                 retrieve(indexes[b], q, None, settings, "hybrid")
-    ms = {b: {"asks": [], "retrieval": [], "embeds": [], "answers": []} for b in indexes}
+                if before is not None and b == "onnx":
+                    ask(indexes[b], q, settings=settings, models=before)
+    ms = {b: {"asks": [], "retrieval": [], "embeds": [], "answers": [], "previous": []} for b in indexes}
     for q in questions:
         for b in indexes:
             m = ms[b]
@@ -277,9 +287,15 @@ def time_questions(index, questions: list[str], onnx_index=None) -> dict:
                 started = time.perf_counter()
                 retrieve(indexes[b], q, None, settings, "hybrid")
                 m["retrieval"].append((time.perf_counter() - started) * 1000)
+                if before is not None and b == "onnx":
+                    started = time.perf_counter()
+                    ask(indexes[b], q, settings=settings, models=before)
+                    m["previous"].append((time.perf_counter() - started) * 1000)
             m["answers"].append((answer.answer, answer.abstained, [(c.source, c.start, c.end) for c in answer.citations]))
     out = _question_medians(ms["torch"])
     out["onnx"] = _question_medians(ms["onnx"])
+    if ms["onnx"]["previous"]:
+        out["onnx"]["previous_ask_median_ms"] = round(median(ms["onnx"]["previous"]), 2)
     differ = [q for q, t, o in zip(questions, ms["torch"]["answers"], ms["onnx"]["answers"]) if t != o]
     out["onnx"]["answers_differ"] = len(differ)
     out["onnx"]["differing_questions"] = differ
@@ -453,6 +469,11 @@ def _onnx_targets(result: dict) -> list[dict]:
     out = []
     for c in result["corpora"]:
         o = c.get("onnx", {})
+        if o.get("ask_median_ms") is not None:
+            before = o.get("previous_ask_median_ms")
+            out.append({"label": f"median ask on the default backend ({c['name']})"
+                                 + (f"; the previous product's {before:.1f} ms in this run" if before else ""),
+                        "target": "<= 40 ms", "value": f"{o['ask_median_ms']:.1f} ms", "pass": o["ask_median_ms"] <= 40})
         ratio = o["ask_median_ms"] / c["ask_median_ms"] if o.get("ask_median_ms") else None
         if ratio is not None:
             out.append({"label": f"ONNX median ask / torch's ({c['name']})", "target": "<= 0.5",
@@ -506,6 +527,9 @@ def render_markdown(result: dict) -> str:
              lambda c: f"{c['onnx']['build_median_s']:.2f} s" if "build_median_s" in c["onnx"] else "–"),
         _row("ONNX Runtime: ask, median / p95", corpora,
              lambda c: f"{c['onnx']['ask_median_ms']:.1f} / {c['onnx']['ask_p95_ms']:.1f} ms"),
+        _row("ONNX Runtime: the previous product's ask, median (same run)", corpora,
+             lambda c: f"{c['onnx']['previous_ask_median_ms']:.1f} ms" if c["onnx"].get("previous_ask_median_ms")
+             else "–"),
         _row("ONNX Runtime: retrieval alone, median", corpora,
              lambda c: f"{c['onnx']['retrieval_median_ms']:.1f} ms (reader and answer model add "
                        f"{c['onnx']['reader_adds_ms']:.1f} ms)"),

@@ -12,6 +12,7 @@ import time
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from pathlib import Path
 
 from ..indexing import onnx_backend
 from ..config import RetrievalSettings
@@ -48,6 +49,7 @@ DESCRIPTIONS = {
     "dense": "engine, dense retrieval only, trained reader and answer model",
     "keyword": "engine, BM25 keyword retrieval only, trained reader and answer model",
     BASELINE: "hand-built: 500-char chunks (50 overlap), FAISS flat, top chunk's most similar sentence",
+    PREVIOUS: "the previous product: the same engine with the reader and answer model it had before (eval/previous.json)",
 }
 
 
@@ -80,10 +82,11 @@ class EngineConfiguration:
     """The product's ask() in one retrieval mode."""
 
     def __init__(self, mode: str, settings: RetrievalSettings, name: str | None = None,
-                 backend: tuple[str, str] | None = None):
+                 backend: tuple[str, str] | None = None, models: Path | None = None):
         self.name = name or mode
         self.mode = mode
         self.backend = backend      # (QA_BACKEND, QA_ONNX_INT8) while answering; None: the process's setting
+        self.models = models        # a folder with another reader and answer model; None: the committed ones
         self.given = settings
         # always answer: thresholds are applied afterwards
         self.settings = replace(settings, extra={**settings.extra, "answer_threshold": 0.0})
@@ -92,7 +95,19 @@ class EngineConfiguration:
     def threshold(self) -> float:
         """The abstention threshold ask() applies for this configuration."""
         from ..answering.answer_model import load_answer_model
+        if self.models is not None:
+            return self._models().answer_model.threshold
         return self.given.extra.get("answer_threshold", load_answer_model().threshold)
+
+    @property
+    def confident(self) -> float | None:
+        """The threshold from which an answer is given as confident (None: never)."""
+        from ..answering.answer_model import load_answer_model
+        return (self._models().answer_model if self.models is not None else load_answer_model()).confident
+
+    def _models(self):
+        from ..answering.models import models_from
+        return models_from(self.models) if self.models is not None else None
 
     def prepare(self, index: Index) -> None:
         self.index = index
@@ -104,7 +119,7 @@ class EngineConfiguration:
         with onnx_backend.using(*self.backend) if self.backend else nullcontext():
             try:
                 answer = ask(self.index, row.question, history=row.history or None, settings=self.settings,
-                             mode=self.mode, id=row.id)
+                             mode=self.mode, id=row.id, models=self._models())
             except QuestionError as exc:
                 return Prediction("", 0.0, True, [], [], [], time.perf_counter() - started, error=str(exc))
             seconds = time.perf_counter() - started
@@ -177,9 +192,13 @@ class BaselineConfiguration:
         )
 
 
-def make_configurations(settings: RetrievalSettings, names=None) -> list:
+def make_configurations(settings: RetrievalSettings, names=None, previous: Path | None = None) -> list:
+    """The configurations `names` (default: every one); `previous`, a folder of the previous product's
+    models, adds its configuration."""
     out = []
     names = default_configurations() if names is None else names
+    if previous is not None:
+        out.append(EngineConfiguration("hybrid", settings, name=PREVIOUS, models=previous))
     for name in names:
         if name == BASELINE:
             out.append(BaselineConfiguration())

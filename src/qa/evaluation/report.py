@@ -91,6 +91,8 @@ def render_markdown(data: dict) -> str:
         "",
     ]
     lines += _overview(data)
+    lines += _tiers_section(data)
+    lines += _squad_section(data)
     lines += _backend_section(data)
     for name, split in data["splits"].items():
         lines += _split_section(name, split)
@@ -128,6 +130,57 @@ def _overview(data: dict) -> list[str]:
         lines.append(f"| **all {role} splits, mean** | {role} | | {pooled['rows']} | " + " | ".join(cells) + " |")
     lines += ["", "![answered right against abstained right](report.png)", ""]
     return lines
+
+
+TIER_COLUMNS = [("confident_share", "confident"), ("confident_precision", "right when confident"),
+                ("unsure_share", "unsure"), ("unsure_precision", "right when unsure"), ("abstained_share", "abstained"),
+                ("abstention_unanswerable", "abstention on unanswerable"), ("false_abstention", "false abstention")]
+
+
+def _tiers_section(data: dict) -> list[str]:
+    """The three tiers a user sees, per split: how often each is shown and how often it is right."""
+    configs = [c for c in COMPARED[:2] if any(c in s["metrics"] for s in data["splits"].values())]
+    confident = data.get("confident", {})
+    lines = ["## Confidence tiers: how often each is shown, and how often it is right", "",
+             "Shares are of all questions; \"right\" is the answer holding the gold answer and its first citation "
+             "a gold sentence (an answer to an unanswerable question is wrong). Thresholds: "
+             + "; ".join(f"{c}: abstain below {data['thresholds'][c]:.4f}, confident from "
+                         + (f"{confident[c]:.4f}" if confident.get(c) is not None else "never")
+                         for c in configs if c in data["thresholds"]) + ".", "",
+             "| split | role | config | " + " | ".join(label for _, label in TIER_COLUMNS) + " |",
+             "|---|---|---|" + "---:|" * len(TIER_COLUMNS)]
+    rows = [(name, s.get("role", ""), s["metrics"]) for name, s in data["splits"].items()]
+    rows += [(f"**all {role} splits, mean**", role, pooled) for role, pooled in data.get("pooled", {}).items()]
+    for name, role, metrics in rows:
+        for c in configs:
+            m = metrics.get(c)
+            if m:
+                lines.append(f"| {name} | {role} | {c} | " + " | ".join(_fmt(m.get(k), k) for k, _ in TIER_COLUMNS) + " |")
+    return lines + [""]
+
+
+def _squad_section(data: dict) -> list[str]:
+    """The official SQuAD v2 scores on the SQuAD splits, with the floor that always abstaining scores."""
+    squad = [(n, s) for n, s in data["splits"].items() if s.get("kind") == "squad"]
+    if not squad:
+        return []
+    configs = [c for c in COMPARED if any(c in s.get("squad_v2", {}) for _, s in squad)]
+    lines = ["## SQuAD v2, official scores", "",
+             "F1 over all questions (abstention at the threshold), HasAns F1 over answerable, NoAns over "
+             "unanswerable ones; always abstaining scores the share of unanswerable questions.", "",
+             "| split | role | config | F1 | HasAns F1 | NoAns F1 | always abstain |", "|---|---|---|---:|---:|---:|---:|"]
+    for name, s in squad:
+        for c in configs:
+            v = s["squad_v2"].get(c)
+            if v:
+                floor = 100.0 * v.get("NoAns_total", 0) / v["total"] if v.get("total") else None
+                lines.append(f"| {name} | {s.get('role', '')} | {c} | {_pct(v.get('f1'))} | {_pct(v.get('HasAns_f1'))} | "
+                             f"{_pct(v.get('NoAns_f1'))} | {_pct(floor)} |")
+    return lines + [""]
+
+
+def _pct(value) -> str:
+    return "–" if value is None else f"{value:.1f}"
 
 
 BACKEND_METRICS = ("hit@1", "f1", "abstention_unanswerable", "false_abstention", "exact_offsets")

@@ -18,6 +18,7 @@ from .corpora import TEXT_SETS, TEXTS, squad_document, squad_index, squad_rows, 
 from .datasets import DatasetError, EvidenceLocator, Row, Span, load_dataset, read_source
 from .failures import classify
 from .scoring import aggregate, curve_point, is_right, score_row, threshold_curve
+from .previous import previous_commit, previous_models
 from .splits import VALIDATION_TEXTS, squad_split
 from .squad import SquadAnswer, SquadArticle, SquadError, SquadQuestion, load_squad, squad_scores
 
@@ -52,15 +53,16 @@ def split_role(path: Path) -> str:
     return "validation" if path.stem in VALIDATION_TEXTS else "test"
 
 
-def run_evaluation(index=None, datasets=None, out=None, squad=None) -> int:
+def run_evaluation(index=None, datasets=None, out=None, squad=None, previous: str | None = "default") -> int:
     """Evaluate and write report.md/.json/.png to `out` (default eval/); 0 unless the input is unusable.
 
     With neither `datasets` nor `squad`: our own sets (article dev/test, the second document, the
     texts in eval/texts/) and the SQuAD validation articles. `squad`: SQuAD 2.0 files, each article
-    asked as one whole document.
+    asked as one whole document. `previous`: the commit whose models are the previous product's column
+    ("default": eval/previous.json's on a full run, none otherwise; None: no such column).
     """
     try:
-        return _run(index, datasets, out, squad)
+        return _run(index, datasets, out, squad, previous)
     except (DatasetError, SquadError) as exc:
         print(f"qa: error: {exc}", file=sys.stderr)
         return 1
@@ -70,7 +72,7 @@ def default_datasets() -> list[Path]:
     return [p for p in (DEV, TEST, SECOND) if p.exists()] + sorted(TEXT_SETS.glob("*.jsonl"))
 
 
-def _run(index, datasets, out, squad=None) -> int:
+def _run(index, datasets, out, squad=None, previous="default") -> int:
     started = time.perf_counter()
     out = Path(out) if out else EVAL_DIR
     out.mkdir(parents=True, exist_ok=True)
@@ -85,14 +87,18 @@ def _run(index, datasets, out, squad=None) -> int:
     if index_is_stale(article.folder):
         _log(f"warning: {article.folder} is older than the indexing code; rebuild it with `qa build --force`")
     settings = RetrievalSettings()
-    configurations = make_configurations(settings)
+    if previous == "default":
+        previous = previous_commit() if everything else None
+    previous_dir = previous_models(previous, _log) if previous else None
+    configurations = make_configurations(settings, previous=previous_dir)
     splits = [_split(p, article) for p in paths] + [_squad_split(a, role) for a, role in squad_articles]
     for split in splits:
         _predict(split, configurations)
         _log(f"{split.name}: {len(split.rows)} questions x {len(configurations)} configurations")
 
     thresholds = {c.name: c.threshold for c in configurations}
-    result = _report_data(splits, settings, thresholds, time.perf_counter() - started)
+    confident = {c.name: getattr(c, "confident", None) for c in configurations}
+    result = _report_data(splits, settings, thresholds, time.perf_counter() - started, confident, previous)
     report_mod.write_report(result, out)
     print(report_mod.summary(result))
     print(f"wrote {out / 'report.md'}, {out / 'report.json'}, {out / 'report.png'} "
@@ -177,7 +183,7 @@ def _predict(split: Split, configurations: list) -> None:
 
 
 def _report_data(splits: list[Split], settings: RetrievalSettings, thresholds: dict[str, float],
-                 seconds: float) -> dict:
+                 seconds: float, confident: dict | None = None, previous: str | None = None) -> dict:
     threshold = thresholds["hybrid"]
     data = {
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -185,6 +191,8 @@ def _report_data(splits: list[Split], settings: RetrievalSettings, thresholds: d
         "load_average": _load_average(),
         "threshold": threshold,
         "thresholds": thresholds,
+        "confident": confident or {},
+        "previous_commit": previous,
         "settings": asdict(settings),
         "configurations": {name: DESCRIPTIONS[name] for name in CONFIGURATIONS if name in thresholds},
         "backends": {name: runs_as for name, runs_as in backend_names().items() if runs_as in thresholds},
@@ -209,7 +217,8 @@ def _report_data(splits: list[Split], settings: RetrievalSettings, thresholds: d
         }
         entry["squad_v2"] = {}
         for name, preds in split.predictions.items():
-            scored = [score_row(r, g, p, thresholds[name], split.texts) for r, g, p in zip(split.rows, split.gold, preds)]
+            scored = [score_row(r, g, p, thresholds[name], split.texts, (confident or {}).get(name))
+                      for r, g, p in zip(split.rows, split.gold, preds)]
             entry["metrics"][name] = aggregate(scored)
             entry["squad_v2"][name] = squad_v2(split.rows, preds, thresholds[name])
             entry["per_question"][name] = [_compact(s, p) for s, p in zip(scored, preds)]
@@ -238,7 +247,8 @@ def _pooled(entries: dict) -> dict:
         out[role] = {"rows": sum(e["rows"] for e in chosen), "splits": len(chosen)}
         for config in COMPARED:
             values = {}
-            for key in ("hit@1", "f1", "abstention_unanswerable", "false_abstention", "exact_offsets"):
+            for key in ("hit@1", "f1", "abstention_unanswerable", "false_abstention", "exact_offsets",
+                        "confident_share", "confident_precision", "unsure_share", "unsure_precision", "abstained_share"):
                 got = [e["metrics"][config][key] for e in chosen
                        if config in e["metrics"] and e["metrics"][config].get(key) is not None]
                 values[key] = sum(got) / len(got) if got else None

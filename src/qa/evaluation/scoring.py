@@ -25,9 +25,21 @@ def is_right(row: Row, gold: list[Span], pred: Prediction) -> bool:
     return hit1 and bool(m.contains_gold(row.answers, pred.answer, [c.text for c in pred.citations]))
 
 
-def score_row(row: Row, gold: list[Span], pred: Prediction, threshold: float, texts: dict[str, str]) -> dict:
+def tier(pred: Prediction, threshold: float, confident: float | None) -> str | None:
+    """The tier the product shows: "none" (abstained), "confident" or "unsure"; None for a configuration
+    that cannot abstain (the baseline)."""
+    if not pred.can_abstain:
+        return None
+    if not pred.answered(threshold):
+        return "none"
+    return "confident" if confident is not None and pred.confidence >= confident else "unsure"
+
+
+def score_row(row: Row, gold: list[Span], pred: Prediction, threshold: float, texts: dict[str, str],
+              confident: float | None = None) -> dict:
     answered = pred.answered(threshold)
     out = {
+        "tier": tier(pred, threshold, confident),
         "id": row.id,
         "answerable": row.answerable,
         "answered": answered,
@@ -76,7 +88,15 @@ def aggregate(scored: list[dict]) -> dict:
     exact = [flag for r in scored for flag in r["offsets_exact"]]
     millis = [r["seconds"] * 1000 for r in scored]
     correct = [(r["answered"] and r["right"]) if r["answerable"] else not r["answered"] for r in scored]
+    tiered = [r for r in scored if r.get("tier")]
+    sure = [r for r in tiered if r["tier"] == "confident"]
+    unsure = [r for r in tiered if r["tier"] == "unsure"]
     return {
+        "confident_share": m.rate(r["tier"] == "confident" for r in tiered),
+        "confident_precision": m.rate(r["right"] for r in sure),
+        "unsure_share": m.rate(r["tier"] == "unsure" for r in tiered),
+        "unsure_precision": m.rate(r["right"] for r in unsure),
+        "abstained_share": m.rate(r["tier"] == "none" for r in tiered),
         "hit@1": m.mean(r["hit1"] for r in located),
         "hit@3": m.mean(r["hit3"] for r in located),
         f"recall@{RECALL_K}": m.mean(r["recall5"] for r in located),
