@@ -67,6 +67,8 @@ class AnswerOut(BaseModel):
     answer: str = Field(description='verbatim from the text; "" when abstained')
     abstained: bool
     confidence: float
+    tier: str = Field(description='"confident", "unsure" (an answer given with its citations, marked unsure: the '
+                                  'document may answer this) or "none" (abstained)')
     citations: list[CitationOut]
     passages: list[PassageOut]
     answer_source: str | None
