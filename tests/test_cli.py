@@ -129,3 +129,14 @@ def test_batch_holds_the_same_contract_as_the_api(tmp_path):
     assert "surrogate" in errors["hist-sur"] and "UTF-8" in errors["#7"]
     assert "error" not in out[6] and "Blinken" in json.dumps(out[6])
     assert "May 1954" in out[8]["answer"]
+
+
+def test_batch_line_with_a_huge_integer_is_an_error_line_and_the_rest_are_answered(tmp_path):
+    """Issue 20, item 1: an integer literal over 4,300 digits made --batch die with a traceback."""
+    batch = tmp_path / "batch.jsonl"
+    batch.write_text('{"id": "huge", "question": "Who?", "n": ' + "9" * 5000 + "}\n"
+                     '{"id": "next", "question": "When did Pakistan sign the Mutual Defense Assistance Agreement?"}\n')
+    result = run_qa("ask", "--json", "--batch", str(batch))
+    assert "Traceback" not in result.stderr and result.returncode == 1
+    first, second = [json.loads(line) for line in result.stdout.splitlines()]
+    assert "number too long" in first["error"] and "May 1954" in second["answer"]

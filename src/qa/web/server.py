@@ -30,6 +30,9 @@ def create_app(index_dir: Path | str, host: str = DEFAULT_HOST, port: int = DEFA
 
     from .assets import CSS, JS
     from .chat import build_chat
+    from .docs_page import add_docs
+    from .fairness import ClientLimits
+    from .guard import RequestGuard
     from .upload_cache import UploadCache, UploadLimit
     from .uploads import MAX_UPLOAD_BYTES, Uploads, uploads_enabled
 
@@ -38,10 +41,11 @@ def create_app(index_dir: Path | str, host: str = DEFAULT_HOST, port: int = DEFA
         service.warm_up()
     else:
         service.holder.get()
-    app = FastAPI(title="qa: ask a document", version="1",
+    app = FastAPI(title="qa: ask a document", version="1", docs_url=None, redoc_url=None,
                   description="Extractive answers with cited sentences. The chat is at /.")
     install_error_handlers(app)
     app.include_router(api_router(service))
+    add_docs(app)
     app.state.service = service
 
     adder = Uploads(service, uploads_dir) if uploads_enabled(uploads) else None
@@ -54,7 +58,10 @@ def create_app(index_dir: Path | str, host: str = DEFAULT_HOST, port: int = DEFA
     app.add_middleware(UploadLimit, cache=cache)
     demo = build_chat(service, adder, cache)
     cache.blocks = demo
+    app.state.blocks = demo
     demo.queue(default_concurrency_limit=service.concurrency, max_size=64)
+    # outermost: bounds every route, Gradio's included (see guard.py)
+    app.add_middleware(RequestGuard, limits=ClientLimits(), holder=app.state)
     return gr.mount_gradio_app(
         app, demo, path="/", server_name=host, server_port=port, ssr_mode=False, mcp_server=False,
         footer_links=["settings"], run_history=False, show_error=False,
@@ -66,6 +73,8 @@ def create_app(index_dir: Path | str, host: str = DEFAULT_HOST, port: int = DEFA
 
 def check_port_free(host: str, port: int) -> None:
     """Fail at once, with one line, when the address is taken (rather than after loading the model)."""
+    if not 0 < port < 65536:
+        raise SystemExit(f"qa: error: the port must be 1 to 65535, not {port}")
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -110,4 +119,21 @@ def serve(index_dir: Path | str, host: str = DEFAULT_HOST, port: int = DEFAULT_P
         if host not in ("127.0.0.1", "localhost", "::1"):
             print(f"qa: warning: anyone who can reach {shown}:{port} can add documents and rebuild the index "
                   "(there is no login); set QA_UPLOADS=0 to prevent it", file=sys.stderr, flush=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=3)
+    stop_cleanly_on_sigterm()
+    from .guard import MAX_CONNECTIONS, bounded_protocol
+
+    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=3,
+                http=bounded_protocol(), limit_concurrency=MAX_CONNECTIONS)
+
+
+def stop_cleanly_on_sigterm() -> None:
+    """A service stop (SIGTERM) ends the process as Ctrl-C does, through its exit handlers (which remove the
+    upload cache). uvicorn catches SIGTERM, shuts down, then raises it again under the handler it found:
+    Python's default would end the process at once, skipping them."""
+    import signal
+
+    def exit_on_sigterm(signum, frame):
+        raise SystemExit(128 + signum)
+
+    if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
+        signal.signal(signal.SIGTERM, exit_on_sigterm)
