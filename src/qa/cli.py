@@ -269,12 +269,22 @@ def _lines(handle, limit: int):
         yield line.rstrip(b"\r\n")
 
 
+TIER_WORDS = {
+    "confident": "confident: the cited sentence says so",
+    "unsure": "unsure: the document may answer this; read the cited sentence before relying on it",
+}
+
+
 def _format(answer) -> str:
-    if answer.abstained:
-        lines = [f"The document does not say (confidence {answer.confidence:.2f}). Closest passages:"]
+    """The answer with its tier in words (confident, unsure, or "does not say") and the model's score."""
+    if answer.abstained or answer.tier == "none":
+        if not answer.passages:
+            return f"The document does not say (score {answer.confidence:.2f}); no passage is close to the question."
+        lines = [f"The document does not say (score {answer.confidence:.2f}). Closest passages:"]
         lines += [f"  - {p.source}:{p.start}-{p.end}  {p.text[:200]}" for p in answer.passages]
         return "\n".join(lines)
-    lines = [f"{answer.answer}   (confidence {answer.confidence:.2f})"]
+    tier = TIER_WORDS.get(answer.tier, TIER_WORDS["unsure"])
+    lines = [f"{answer.answer}   ({tier}; score {answer.confidence:.2f})"]
     lines += [f"  [{c.n}] {c.source}:{c.start}-{c.end}  {c.text}" for c in answer.citations]
     return "\n".join(lines)
 

@@ -72,7 +72,7 @@ def test_type_checked_by_extension_and_content():
     assert check_type("notes.txt", "Plain text.".encode()) == "Plain text."
     assert "Hello" in check_type("page.html", b"<html><body><p>Hello there.</p></body></html>")
     assert check_type("NOTES.MD", "# Title\n\nCaf\xe9 text.".encode("cp1252")).startswith("# Title")
-    with pytest.raises(UploadError, match=r"only \.txt, \.md and \.html files can be \(this one has '\.png'\)"):
+    with pytest.raises(UploadError, match=r"only \.txt, \.md, \.html and \.htm files can be \(this one has '\.png'\)"):
         check_type("photo.png", b"text")
     with pytest.raises(UploadError, match="has no extension"):
         check_type("README", b"text")
@@ -84,7 +84,8 @@ def test_type_checked_by_extension_and_content():
         check_type("blank.md", b"  \n\t \n")
     with pytest.raises(UploadError, match="no visible text"):
         check_type("page.html", b"<html><script>var x = 1;</script></html>")
-    assert set(ALLOWED_SUFFIXES) == {".txt", ".md", ".html"}
+    assert "Hello" in check_type("page.htm", b"<html><body><p>Hello there.</p></body></html>")   # as qa build
+    assert set(ALLOWED_SUFFIXES) == {".txt", ".md", ".html", ".htm"}
 
 
 def test_read_upload_checks_the_size_before_reading(tmp_path):

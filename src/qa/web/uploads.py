@@ -32,7 +32,7 @@ from .service import QAService
 log = logging.getLogger("qa.web")
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024          # 5 MB: indexing runs at ~10-20 KB of text a second here
-ALLOWED_SUFFIXES = (".txt", ".md", ".html")
+ALLOWED_SUFFIXES = (".txt", ".md", ".html", ".htm")
 MAX_NAME_CHARS = 80                          # of a saved file name, extension included
 UPLOADS_ENV = "QA_UPLOADS"                   # "0", "false", "no" or "off" turns uploads off
 UPLOADS_DIR_ENV = "QA_UPLOADS_DIR"           # another uploads folder than <index>.uploads
@@ -108,7 +108,7 @@ def check_type(name: str, data: bytes) -> str:
         text, _encoding = decode(data)
     except SourceError as exc:
         raise UploadError(f"“{name}” is not a text file: {exc}") from None
-    if suffix == ".html":
+    if suffix in (".html", ".htm"):
         from ..reading.html import html_to_text
 
         text = html_to_text(text)
