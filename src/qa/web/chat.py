@@ -91,7 +91,7 @@ def build_chat(service: QAService, uploads: Uploads | None = None, cache: Upload
                 sources = gr.HTML(source_panel_html([]), elem_id="qa-sources", js_on_load=PANEL_JS)
         # Below both columns: on a phone the columns stack, and the sources stay next to the answers.
         if uploads is not None:
-            upload, rebuild_button, status = add_document_panel(uploads, cache)
+            upload, token_box, rebuild_button, status = add_document_panel(uploads, cache)
 
         def header_update(shown):
             """The header, its build id and the "Try" label when the index answering now is another one,
@@ -169,8 +169,15 @@ def build_chat(service: QAService, uploads: Uploads | None = None, cache: Upload
                 cache.discard(path)                 # refused: not kept, and no longer offered for a rebuild
                 return status_html(message, "error", "check"), None
 
-            def on_rebuild(path):
+            def on_rebuild(path, token=None):
                 """Save the upload (if any), rebuild, load the new index; the header follows."""
+                try:
+                    uploads.check_token(token)
+                except UploadError as exc:
+                    if path:
+                        cache.discard(path)
+                    yield status_html(str(exc), "error", "rebuild"), None, gr.skip(), gr.skip(), gr.skip()
+                    return
                 if path:
                     try:
                         cache.received(path)
@@ -181,7 +188,7 @@ def build_chat(service: QAService, uploads: Uploads | None = None, cache: Upload
                 yield status_html(f"{busy} Questions are still answered meanwhile.", "busy", "rebuild"), \
                     gr.skip(), gr.skip(), gr.skip(), gr.skip()
                 try:
-                    result = uploads.rebuild(path or None)
+                    result = uploads.rebuild(path or None, token=token)
                 except UploadError as exc:
                     yield status_html(str(exc), "error", "rebuild"), gr.skip(), gr.skip(), gr.skip(), gr.skip()
                     return
@@ -200,24 +207,32 @@ def build_chat(service: QAService, uploads: Uploads | None = None, cache: Upload
 
             upload.upload(on_upload, upload, [status, upload], api_visibility="private", show_progress="hidden")
             upload.clear(lambda: "", None, status, api_visibility="private", show_progress="hidden")
-            rebuild_button.click(on_rebuild, upload, [status, upload, header, shown_build, try_markdown],
+            rebuild_inputs = [upload, token_box] if token_box is not None else [upload]
+            rebuild_button.click(on_rebuild, rebuild_inputs, [status, upload, header, shown_build, try_markdown],
                                  api_visibility="private", show_progress="hidden")
     return demo
 
 
 def add_document_panel(uploads: Uploads, cache: UploadCache):
-    """The collapsed "Add a document" panel: a file, a button, a status line."""
+    """The collapsed "Add a document" panel: a file, the upload token when the server needs one, a button, a
+    status line."""
     kinds = ", ".join(ALLOWED_SUFFIXES)
     with gr.Accordion("Add a document", open=False, elem_id="qa-add"):
         gr.Markdown(f"Upload a text file ({kinds}; up to {human_size(uploads.limit)}) and rebuild the index: "
                     "the chat then answers from it too, without a restart. Without a file, "
-                    "“Rebuild index” re-reads the documents already indexed.", elem_id="qa-add-help")
+                    "“Rebuild index” re-reads the documents already indexed. Everyone using this server "
+                    f"is answered from what is added (at most {uploads.max_documents} documents, "
+                    f"{human_size(uploads.max_bytes)}).", elem_id="qa-add-help")
         upload = gr.File(label="Document", file_count="single", file_types=list(ALLOWED_SUFFIXES),
                          type="filepath", elem_id="qa-upload", height=120)
         cache.guard(upload)
         # `file_types` only filters the browser's file picker: the app checks the type itself and says why in
         # its own status line (Gradio's check would answer with a toast, an "Error" pill and a traceback).
         upload._process_single_file = lambda data: data.path
+        token_box = None
+        if uploads.token is not None:
+            token_box = gr.Textbox(label="Upload token", type="password", elem_id="qa-upload-token", max_lines=1,
+                                   placeholder="the token this server was started with (QA_UPLOAD_TOKEN)")
         rebuild_button = gr.Button("Rebuild index", elem_id="qa-rebuild", variant="secondary")
         status = gr.HTML("", elem_id="qa-upload-status")
-    return upload, rebuild_button, status
+    return upload, token_box, rebuild_button, status

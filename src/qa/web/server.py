@@ -22,9 +22,11 @@ def create_app(index_dir: Path | str, host: str = DEFAULT_HOST, port: int = DEFA
                uploads_dir: Path | str | None = None, upload_cache: Path | str | None = None) -> FastAPI:
     """Load the index (and the model), then build the app: API routes first, the chat mounted at /.
 
-    `uploads` (default: the QA_UPLOADS environment variable, on unless "0") adds the chat's "Add a
-    document" panel, which saves files in `uploads_dir` (default: QA_UPLOADS_DIR, else `<index>.uploads`
-    beside the index folder) and rebuilds the index. There is no API endpoint for it.
+    `uploads` (default: QA_UPLOADS, on unless "0") adds the chat's "Add a document" panel when the policy
+    allows it (qa.web.uploads.upload_policy: on loopback, or anywhere with QA_UPLOAD_TOKEN). It saves files in
+    `uploads_dir` (default: QA_UPLOADS_DIR, else data/uploads for the project's index/, else
+    `<index>.uploads`) and builds the working index beside it; `index_dir` is never written. There is no
+    API endpoint for it.
     """
     import gradio as gr
 
@@ -34,7 +36,7 @@ def create_app(index_dir: Path | str, host: str = DEFAULT_HOST, port: int = DEFA
     from .fairness import ClientLimits
     from .guard import RequestGuard
     from .upload_cache import UploadCache, UploadLimit
-    from .uploads import MAX_UPLOAD_BYTES, Uploads, uploads_enabled
+    from .uploads import MAX_UPLOAD_BYTES, Uploads, upload_policy
 
     service = QAService(index_dir, concurrency)
     if warm_up:
@@ -48,8 +50,10 @@ def create_app(index_dir: Path | str, host: str = DEFAULT_HOST, port: int = DEFA
     add_docs(app)
     app.state.service = service
 
-    adder = Uploads(service, uploads_dir) if uploads_enabled(uploads) else None
+    enabled, token, policy = upload_policy(uploads, host)
+    adder = Uploads(service, uploads_dir, token=token) if enabled else None
     app.state.uploads = adder
+    app.state.upload_policy = policy
     # The app's own upload cache (a private temporary folder unless `upload_cache` names one): Gradio
     # stores uploads there, and the page's files are accepted from there only (see upload_cache.py).
     cache = UploadCache(upload_cache)
@@ -113,12 +117,9 @@ def serve(index_dir: Path | str, host: str = DEFAULT_HOST, port: int = DEFAULT_P
           f"chat on http://{shown}:{port}/ , API on http://{shown}:{port}/api/ask (docs: /docs)",
           file=sys.stderr, flush=True)
     adder = app.state.uploads
-    if adder is not None:
-        print(f"qa: the chat can add documents (saved in {adder.folder}) and rebuild the index; "
-              "QA_UPLOADS=0 turns that off", file=sys.stderr, flush=True)
-        if host not in ("127.0.0.1", "localhost", "::1"):
-            print(f"qa: warning: anyone who can reach {shown}:{port} can add documents and rebuild the index "
-                  "(there is no login); set QA_UPLOADS=0 to prevent it", file=sys.stderr, flush=True)
+    where = (f" (saved in {adder.folder}, served from {adder.work}; {index_dir} is never written, and at most "
+             f"{adder.max_documents} documents, {adder.max_bytes // 2**20} MB are added)") if adder is not None else ""
+    print(f"qa: {app.state.upload_policy}{where}", file=sys.stderr, flush=True)
     stop_cleanly_on_sigterm()
     from .guard import MAX_CONNECTIONS, bounded_protocol
 
