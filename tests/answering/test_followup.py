@@ -17,6 +17,22 @@ def test_a_personal_pronoun_becomes_the_one_asked_about(question, resolved):
     assert resolve(question, WHO_MET) == resolved
 
 
+@pytest.mark.parametrize("earlier, question, resolved", [
+    ("Who was Pakistan's first prime minister?", "when did he visit?", "when did the first prime minister visit?"),
+    ("Which president did Liaquat Ali Khan meet?", "When did he travel?", "When did Liaquat Ali Khan travel?"),
+    ("When did Pakistan join SEATO?", "When did he leave?", "When did he leave?"),           # no one: left alone
+    ("Who is Pakistan's newly appointed Foreign Minister?", "Who did he meet in New York?",
+     "Who did the Foreign Minister meet in New York?"),
+])
+def test_a_personal_pronoun_resolves_to_a_person_or_is_left_alone(earlier, question, resolved):
+    """Issue 20, item 14: "when did he visit?" after a question about Liaquat Ali Khan became "when did
+    Pakistan's visit?". Never a place, never a possessive alone."""
+    history = [{"role": "user", "content": earlier}, {"role": "assistant", "content": "Liaquat Ali Khan"}]
+    got = resolve(question, history)
+    assert got == resolved
+    assert "Pakistan's visit" not in got and "did Pakistan " not in got
+
+
 def test_there_carries_the_place_and_a_standalone_question_is_unchanged():
     assert resolve("What was discussed there?", WHO_MET).endswith("New York")
     assert resolve("When did Pakistan join SEATO?", WHO_MET) == "When did Pakistan join SEATO?"

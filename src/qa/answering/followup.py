@@ -70,13 +70,61 @@ def resolve(question: str, history) -> str:
     if not names:
         return " ".join(context + [question])
     if _PERSONAL.search(question) and not _DEICTIC.search(question):
-        # "he", "they": the one the earlier question was about, usually named first ("Pakistan's" in
-        # "Pakistan's foreign minister" only qualifies the one meant)
-        referent = [n for n in names if not n.endswith(("’s", "'s"))][:1] or names[:1]
-        return _substitute(question, referent[0])
+        # "he", "they": the person the earlier question was about; never a place or a bare possessive
+        # ("Who was Pakistan's first prime minister?" -> "when did he visit?" once became "when did Pakistan's
+        # visit?"). Without one the pronoun is left alone.
+        groups = bool(_GROUP.search(question)) and not _SINGULAR.search(question)
+        referent = person_referent(list(reversed(context)), groups=groups)
+        return question if referent is None else _substitute(question, referent)
+    names = [n[:-2] if n.endswith(("’s", "'s")) else n for n in names]      # "Pakistan's" -> "Pakistan"
     if re.search(r"\bthere\b", question, re.IGNORECASE) and not _PERSONAL.search(question):
         names = names[-1:]      # "there": the place, usually named last
-    return f"{question} {' '.join(names)}"
+    return f"{question} {' '.join(dict.fromkeys(names))}"
+
+
+_SINGULAR = re.compile(r"\b(he|she|him|her|his|hers)\b", re.IGNORECASE)
+_GROUP = re.compile(r"\b(they|them|their|theirs)\b", re.IGNORECASE)
+# a noun phrase headed by one of these names a person ("Pakistan's first prime minister")
+PERSON_NOUNS = frozenset("""minister president premier secretary ambassador envoy king queen prince princess emperor
+leader chief general governor senator chancellor chairman chairwoman chair founder author writer poet keeper master
+mayor officer commander director ceo head spokesman spokeswoman spokesperson diplomat official husband wife son
+daughter father mother brother sister man woman boy girl person child teacher judge captain soldier priest""".split())
+_WH = frozenset("which what whose who whom how".split())
+
+
+def person_referent(turns: list[str], groups: bool = False) -> str | None:
+    """Who an earlier question was about, newest question first: its first PERSON entity, else its first noun
+    phrase headed by a person noun ("Pakistan's first prime minister"); for "they" also an organisation or a
+    people (ORG, NORP). Never a place (GPE, LOC, FAC) or a possessive alone. None when there is no one."""
+    from ..reading.entities import get_nlp
+
+    labels = ("PERSON", "ORG", "NORP") if groups else ("PERSON",)
+    nlp = get_nlp()
+    for turn in turns:
+        doc = nlp(turn)
+        people = [e.text for e in doc.ents if e.label_ in labels]
+        if people:
+            return _strip_possessive(people[0])
+        for chunk in doc.noun_chunks:
+            words = [t for t in chunk if not t.is_punct]
+            if not words or words[0].lower_ in _WH or chunk.root.lower_ not in PERSON_NOUNS:
+                continue
+            return _role(chunk)
+    return None
+
+
+def _role(chunk) -> str:
+    """"the" and the role itself: "Pakistan's newly appointed Foreign Minister" -> "the Foreign Minister",
+    "Pakistan's first prime minister" -> "the first prime minister". The owner and the participles are left
+    out: a whole phrase made the reader take its owner's name for the answer."""
+    tokens = list(chunk)
+    start = max((i + 1 for i, t in enumerate(tokens) if t.tag_ == "POS"), default=0)
+    kept = [t.text for t in tokens[start:] if t.pos_ in ("ADJ", "NOUN", "PROPN", "NUM")]
+    return "the " + " ".join(kept or [chunk.root.text])
+
+
+def _strip_possessive(text: str) -> str:
+    return text[:-2] if text.endswith(("’s", "'s")) else text
 
 
 _POSSESSIVE = {"his", "their", "theirs", "hers"}
