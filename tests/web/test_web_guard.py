@@ -240,3 +240,27 @@ def test_a_flooding_client_gets_429s_and_the_others_are_answered(server):
     assert codes.count(429) >= 40 - 2 - 16 - 4, codes          # at most 2 running + 16 waiting (+ a few done)
     assert all(retry == "1" for code, retry in flood if code == 429)
     assert set(codes) <= {200, 429}
+
+
+@pytest.mark.slow
+def test_a_service_stop_removes_the_upload_cache(web_index, tmp_path):
+    """Item 8: SIGTERM left the upload cache folder, with the uploaded files, in the temp directory."""
+    import signal
+
+    from .conftest import run_server
+
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    servers = run_server(web_index, tmp_path / "server.log", env={"TMPDIR": str(temp), "QA_UPLOADS": "1",
+                                                                  "QA_UPLOADS_DIR": str(tmp_path / "up")})
+    server = next(servers)
+    try:
+        r = httpx.post(f"{server.url}/gradio_api/upload", files={"files": ("notes.txt", b"A fact.\n")}, timeout=60)
+        assert r.status_code == 200, r.text
+        assert list(temp.glob("qa-upload-cache-*/**/notes.txt"))
+        server.process.send_signal(signal.SIGTERM)
+        assert server.process.wait(timeout=30) == 128 + signal.SIGTERM
+    finally:
+        servers.close()
+    assert not list(temp.glob("qa-upload-cache-*")), list(temp.iterdir())
+    assert "Traceback" not in server.log_tail()

@@ -310,6 +310,9 @@ def test_upload_a_text_file_rebuild_and_ask(upload_chat, upload_server, tmp_path
                                                                               timeout=180_000)
     rebuilt = time.perf_counter()
     expect(page.locator("#qa-header")).to_contain_text(saved_name)
+    # titles and the "Try" label follow: more than one document now (issue 20, item 16)
+    expect(page.locator("#qa-header h1")).to_have_text("Ask the documents")
+    expect(page.locator("#qa-try")).to_contain_text("questions about pak-us-diplomatic-relations.txt")
 
     reply = chat.ask(SKERRA_QUESTION)
     expect(reply.locator(".qa-short")).to_contain_text("12 March 1891")
@@ -331,6 +334,29 @@ def test_upload_a_text_file_rebuild_and_ask(upload_chat, upload_server, tmp_path
     timing = (f"upload -> rebuilt: {rebuilt - started:.1f} s; upload -> answer shown: {answered - started:.1f} s\n")
     (output_dir / "upload-timing.txt").write_text(timing, encoding="utf-8")
     print(timing)
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_an_unsupported_upload_gets_the_apps_message_and_htm_is_taken(upload_chat, upload_server, tmp_path):
+    """Issue 20, item 16: a .pdf got Gradio's toast and a red "Error" pill; .htm worked in qa build, not here."""
+    from playwright.sync_api import expect
+
+    page = upload_chat.page
+    log_before = len(upload_server.log.read_bytes())
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n1 0 obj << >> endobj\n%%EOF\n")
+    status = open_panel(upload_chat)
+    page.locator("#qa-upload input[type=file]").set_input_files(str(pdf))
+    expect(status.locator('.qa-status-error[data-action="check"]')).to_contain_text(
+        "“report.pdf” cannot be added: only .txt, .md, .html and .htm files can be")
+    expect(page.locator(".toast-body")).to_have_count(0)
+    expect(page.locator("#qa-add")).not_to_contain_text("Error")
+    assert "Traceback" not in upload_server.log.read_bytes()[log_before:].decode(errors="replace")   # item 7
+    htm = tmp_path / "ferry.htm"
+    htm.write_text("<html><body><p>The Skerra ferry first sailed in 1903.</p></body></html>", encoding="utf-8")
+    page.locator("#qa-upload input[type=file]").set_input_files(str(htm))
+    expect(status.locator('[data-action="check"]')).to_contain_text("Click “Rebuild index” to add it")
 
 
 @pytest.mark.browser
