@@ -223,12 +223,10 @@ def add_document_panel(uploads: Uploads, cache: UploadCache):
                     "“Rebuild index” re-reads the documents already indexed. Everyone using this server "
                     f"is answered from what is added (at most {uploads.max_documents} documents, "
                     f"{human_size(uploads.max_bytes)}).", elem_id="qa-add-help")
-        upload = gr.File(label="Document", file_count="single", file_types=list(ALLOWED_SUFFIXES),
-                         type="filepath", elem_id="qa-upload", height=120)
+        # No `file_types`: the app checks the type itself and says why in its own status line; Gradio's check
+        # (in the page and on the server) answered with a toast, a red "Error" pill and a traceback.
+        upload = gr.File(label="Document", file_count="single", type="filepath", elem_id="qa-upload", height=120)
         cache.guard(upload)
-        # `file_types` only filters the browser's file picker: the app checks the type itself and says why in
-        # its own status line (Gradio's check would answer with a toast, an "Error" pill and a traceback).
-        upload._process_single_file = lambda data: data.path
         token_box = None
         if uploads.token is not None:
             token_box = gr.Textbox(label="Upload token", type="password", elem_id="qa-upload-token", max_lines=1,
