@@ -11,7 +11,7 @@ from ..indexing import embedder
 from ..indexing.store import Index, normalise
 from ..types import Answer, Citation, Passage
 from .candidates import Candidate
-from .followup import resolve
+from .followup import known_names, resolve
 from .models import Models, default_models
 from .passages import close_chunks
 from .question import ANSWER_LABELS, QuestionInfo, analyse, question_terms
@@ -85,7 +85,7 @@ class Retrieved:
 
 
 def retrieve(index: Index, question: str, history, settings: RetrievalSettings, mode: str) -> Retrieved:
-    resolved = resolve(question, history)
+    resolved = resolve(question, history, known_names(index))
     info = analyse(question)
     info.terms = question_terms(resolved)
     qvec = embedder.embed_query(resolved)

@@ -16,15 +16,6 @@ DEFAULT_CONCURRENCY = 4
 log = logging.getLogger("qa.web")
 
 
-def _load_spacy() -> None:
-    from ..reading.entities import get_nlp
-
-    try:
-        get_nlp()
-    except Exception:      # the first follow-up will say what is wrong
-        log.exception("loading spaCy failed")
-
-
 def concurrency_from_env() -> int:
     try:
         return max(1, int(os.environ.get("QA_WEB_CONCURRENCY", DEFAULT_CONCURRENCY)))
@@ -44,8 +35,6 @@ class QAService:
         """Load the index and the model and answer once, so the first user does not wait."""
         index = self.holder.get()
         embedder.get_model()
-        # spaCy resolves "he" in follow-ups (qa.answering.followup): loaded beside the first answers, not before
-        threading.Thread(target=_load_spacy, name="qa-spacy-warm-up", daemon=True).start()
         try:
             ask(index, "When was the index built?")
         except Exception:   # a bug in answering must not stop the server: each request reports its own error
