@@ -129,3 +129,62 @@ def test_batch_holds_the_same_contract_as_the_api(tmp_path):
     assert "surrogate" in errors["hist-sur"] and "UTF-8" in errors["#7"]
     assert "error" not in out[6] and "Blinken" in json.dumps(out[6])
     assert "May 1954" in out[8]["answer"]
+
+
+def test_batch_line_with_a_huge_integer_is_an_error_line_and_the_rest_are_answered(tmp_path):
+    """Issue 20, item 1: an integer literal over 4,300 digits made --batch die with a traceback."""
+    batch = tmp_path / "batch.jsonl"
+    batch.write_text('{"id": "huge", "question": "Who?", "n": ' + "9" * 5000 + "}\n"
+                     '{"id": "next", "question": "When did Pakistan sign the Mutual Defense Assistance Agreement?"}\n')
+    result = run_qa("ask", "--json", "--batch", str(batch))
+    assert "Traceback" not in result.stderr and result.returncode == 1
+    first, second = [json.loads(line) for line in result.stdout.splitlines()]
+    assert "number too long" in first["error"] and "May 1954" in second["answer"]
+
+
+def test_a_build_says_what_it_removes_and_add_keeps_the_others(tmp_path):
+    """Issue 20, item 10: `qa build FILE` on an index of other documents dropped them all, silently."""
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_text("The lighthouse on Skerra Island was first lit in 1891.", encoding="utf-8")
+    b.write_text("The harbour master of Port Elsin in 1902 was Ewan Tulloch.", encoding="utf-8")
+    index = tmp_path / "index"
+    assert run_qa("build", str(a), str(b), "--index", str(index), "--quiet").returncode == 0
+    result = run_qa("build", str(a), "--index", str(index), "--quiet")
+    assert result.returncode == 0 and "removed 1 document(s)" in result.stderr and "b.txt" in result.stderr
+    assert "--add" in result.stderr
+    result = run_qa("build", "--add", str(b), "--index", str(index), "--quiet")
+    assert result.returncode == 0 and "2 source(s)" in result.stdout and "removed" not in result.stderr
+    sources = {s["source"] for s in json.loads((index / "manifest.json").read_text())["sources"]}
+    assert sources == {str(a.resolve()), str(b.resolve())}
+
+
+def test_command_line_edges_are_one_line_each(tmp_path):
+    """Issue 20, item 11: a symlink loop named beside a good file, a file name that is not UTF-8, --max-bytes in
+    KB, a port out of range, a bogus QA_ONNX_INT8, --batch from a device or a FIFO."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    good = folder / "good.txt"
+    good.write_text("The lighthouse on Skerra Island was first lit in 1891.", encoding="utf-8")
+    (folder / "loop1").symlink_to(folder / "loop2")
+    (folder / "loop2").symlink_to(folder / "loop1")
+    (folder / "big.txt").write_text("A sentence. " * 200, encoding="utf-8")
+    with open(os.fsencode(folder) + b"/caf\xe9.txt", "wb") as fh:
+        fh.write(b"The harbour master of Port Elsin was Ewan Tulloch.")
+    result = run_qa("build", str(good), str(folder / "loop1"), str(folder), "--index", str(tmp_path / "index"),
+                    "--quiet", "--max-bytes", "1KB")
+    assert result.returncode == 0, result.stderr
+    assert "skipped" in result.stderr and "symlink loop" in result.stderr
+    assert "file name is not valid UTF-8" in result.stderr
+    assert "too large (2.4 KB; the limit is 1.0 KB" in result.stderr
+    assert "1 source(s)" in result.stdout and "Traceback" not in result.stderr
+
+    result = run_qa("serve", "--port", "99999")
+    assert result.returncode == 2 and "the port must be 1 to 65535" in result.stderr and "Traceback" not in result.stderr
+    result = subprocess.run([sys.executable, "-m", "qa", "ask", "When?"], capture_output=True, text=True, timeout=300,
+                            env=dict(os.environ, HF_HUB_OFFLINE="1", QA_ONNX_INT8="bogus"), cwd=PROJECT_ROOT)
+    assert result.returncode == 1 and "QA_ONNX_INT8='bogus'" in result.stderr and "Traceback" not in result.stderr
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    for batch in ("/dev/zero", str(fifo), str(tmp_path)):
+        result = run_qa("ask", "--json", "--batch", batch)
+        assert result.returncode == 1 and "not a regular file" in result.stderr, (batch, result.stderr)

@@ -44,9 +44,12 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="qa", description="Ask a document; get the sentence that answers.")
     sub = parser.add_subparsers(dest="command")
 
-    p = sub.add_parser("build", help="index files or folders (default: the bundled article)")
+    p = sub.add_parser("build", help="index files or folders (default: the bundled article); the index then holds "
+                                     "exactly these, so documents it held and not named are removed (it says which)")
     p.add_argument("sources", nargs="*", type=Path, help="files or folders of .txt, .md, .html")
     p.add_argument("--index", type=Path, default=DEFAULT_INDEX)
+    p.add_argument("--add", action="store_true",
+                   help="add SOURCES to the documents the index already holds, instead of replacing them")
     p.add_argument("--force", action="store_true", help="re-embed every document, changed or not")
     p.add_argument("--quiet", action="store_true", help="no progress bar or log lines")
     p.add_argument("--max-bytes", type=_size, default=None, metavar="SIZE",
@@ -81,7 +84,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="start the web chat and JSON API")
     p.add_argument("--index", type=Path, default=DEFAULT_INDEX)
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--port", type=_port, default=7860)
     p.set_defaults(run=_serve)
 
     p = sub.add_parser("prepare", help="export the models to ONNX Runtime now (make setup runs it), so that no "
@@ -95,6 +98,16 @@ def _parser() -> argparse.ArgumentParser:
                    help="instead: the 100x corpus built with a local Ray and in one process (eval/bench-ray.md)")
     p.set_defaults(run=_bench)
     return parser
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 < value < 65536:
+        raise argparse.ArgumentTypeError(f"the port must be 1 to 65535, not {value}")
+    return value
 
 
 def _size(text: str) -> int:
@@ -119,6 +132,10 @@ def _build(args) -> int:
     if args.ray is not None and not _looks_like_address(args.ray) and Path(args.ray).exists():
         sources.insert(0, Path(args.ray))       # `qa build --ray docs/`: argparse took the folder for an address
         args.ray = "local"
+    if args.add:
+        if not sources:
+            raise UsageError("--add needs the files or folders to add")
+        sources = _held_sources(args.index) + sources
     sources = sources or [DEFAULT_SOURCE]
     quiet = args.quiet or not sys.stderr.isatty()
     max_bytes = DEFAULT_MAX_BYTES if args.max_bytes is None else (args.max_bytes or None)
@@ -136,6 +153,10 @@ def _build(args) -> int:
             runner.close()
     for path, reason in report.skipped:
         print(f"qa: warning: skipped {path}: {reason}", file=sys.stderr)
+    if report.removed:
+        shown = ", ".join(report.removed[:5]) + (f" and {len(report.removed) - 5} more" if len(report.removed) > 5 else "")
+        print(f"qa: warning: removed {len(report.removed)} document(s) the index held and this build did not name: "
+              f"{shown} (`qa build --add FILE` adds a document and keeps the others)", file=sys.stderr)
     _ready_to_answer()
     m = report.manifest
     counts = m["counts"]
@@ -147,6 +168,20 @@ def _build(args) -> int:
         print(f"built {args.index}: {counts['sources']} source(s), {counts['sentences']} sentences, "
               f"{counts['chunks']} chunks in {m['build_seconds']:.2f} s{reused}")
     return 0
+
+
+def _held_sources(index: Path) -> list[Path]:
+    """The files the index holds now, for --add; one gone from disk is said, and left out."""
+    from .indexing.build import indexed_sources, source_path
+
+    held = []
+    for source in indexed_sources(index):
+        path = source_path(source)
+        if path.exists():
+            held.append(path)
+        else:
+            print(f"qa: warning: {source}, indexed before, is no longer there; it leaves the index", file=sys.stderr)
+    return held
 
 
 def _ready_to_answer() -> None:
@@ -230,9 +265,18 @@ def _ask_batch(index, path: Path) -> int:
     from .answering.requests import MAX_BODY_BYTES, RequestError, parse_request, printable
 
     try:
-        handle = path.open("rb")
+        # without blocking: a FIFO with no writer would wait forever; then only a regular file is read
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
     except OSError as exc:
         raise UsageError(f"cannot read batch file {path}: {exc.strerror or exc}") from None
+    import stat
+
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise UsageError(f"batch file {path} is not a regular file (a FIFO, a device or a folder); "
+                         "give a file of JSON Lines")
+    os.set_blocking(fd, True)
+    handle = os.fdopen(fd, "rb")
     failures = 0
     with handle:
         for number, raw in enumerate(_lines(handle, MAX_BODY_BYTES), 1):
@@ -269,12 +313,22 @@ def _lines(handle, limit: int):
         yield line.rstrip(b"\r\n")
 
 
+TIER_WORDS = {
+    "confident": "confident: the cited sentence says so",
+    "unsure": "unsure: the document may answer this; read the cited sentence before relying on it",
+}
+
+
 def _format(answer) -> str:
-    if answer.abstained:
-        lines = [f"The document does not say (confidence {answer.confidence:.2f}). Closest passages:"]
+    """The answer with its tier in words (confident, unsure, or "does not say") and the model's score."""
+    if answer.abstained or answer.tier == "none":
+        if not answer.passages:
+            return f"The document does not say (score {answer.confidence:.2f}); no passage is close to the question."
+        lines = [f"The document does not say (score {answer.confidence:.2f}). Closest passages:"]
         lines += [f"  - {p.source}:{p.start}-{p.end}  {p.text[:200]}" for p in answer.passages]
         return "\n".join(lines)
-    lines = [f"{answer.answer}   (confidence {answer.confidence:.2f})"]
+    tier = TIER_WORDS.get(answer.tier, TIER_WORDS["unsure"])
+    lines = [f"{answer.answer}   ({tier}; score {answer.confidence:.2f})"]
     lines += [f"  [{c.n}] {c.source}:{c.start}-{c.end}  {c.text}" for c in answer.citations]
     return "\n".join(lines)
 

@@ -52,15 +52,15 @@ def test_a_fixed_set_of_questions_across_types(article_index, article_text, ques
     assert cited.start <= answer.answer_start and answer.answer_end <= cited.end   # the span's own sentence
 
 
-@pytest.mark.parametrize("question", [
-    "What is the population of Pakistan?",
-    "Who is the current president of Russia?",
-    "What is the recipe for a chocolate cake?",
+@pytest.mark.parametrize("question, close", [
+    ("What is the population of Pakistan?", True),
+    ("Who is the current president of Russia?", True),
+    ("What is the recipe for a chocolate cake?", False),     # off topic: no passage is close (issue 20, item 15)
 ])
-def test_questions_the_text_does_not_answer_are_refused(article_index, question):
+def test_questions_the_text_does_not_answer_are_refused(article_index, question, close):
     answer = ask(article_index, question)
     assert answer.abstained and answer.answer == "" and answer.citations == []
-    assert answer.passages
+    assert bool(answer.passages) == close
 
 
 def test_the_reader_is_loaded_once_per_process(article_index):

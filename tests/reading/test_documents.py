@@ -79,15 +79,19 @@ def test_undecodable_bytes_are_refused_with_the_encodings_tried():
 def test_file_over_the_size_limit_is_refused_unread(tmp_path):
     path = tmp_path / "big.txt"
     path.write_bytes(b"word " * 300)
-    with pytest.raises(SourceError, match=r"too large \(0.0 MB; the limit is 0.0 MB, raise it with --max-bytes\)"):
+    with pytest.raises(SourceError, match=r"too large \(1.5 KB; the limit is 1.0 KB, raise it with --max-bytes\)"):
         read_document(path, tmp_path, max_bytes=1000)
     assert read_document(path, tmp_path, max_bytes=None).size == 1500
 
 
 def test_symlink_loop_and_broken_link_are_named(tmp_path):
     (tmp_path / "loop.txt").symlink_to(tmp_path / "loop.txt")
-    with pytest.raises(SourceError, match="symlink loop"):
-        find_sources([tmp_path / "loop.txt"])
+    (tmp_path / "good.txt").write_text("A fact.", encoding="utf-8")
+    # named beside a good file, a loop is skipped with its reason (issue 20: it aborted the whole build)
+    found, skipped = find_sources([tmp_path / "loop.txt", tmp_path / "good.txt"])
+    assert found == [(tmp_path / "good.txt").resolve()] and skipped == [(tmp_path / "loop.txt", "symlink loop")]
+    with pytest.raises(SourceError, match="no such file or folder"):
+        find_sources([tmp_path / "typo.txt"])
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "a.txt").symlink_to(tmp_path / "docs" / "b.txt")
     (tmp_path / "docs" / "b.txt").symlink_to(tmp_path / "docs" / "a.txt")
@@ -239,5 +243,5 @@ def test_a_file_is_never_read_past_the_limit(tmp_path, monkeypatch):
         return os_module.stat_result((st.st_mode, st.st_ino, st.st_dev, st.st_nlink, st.st_uid, st.st_gid, 10,
                                       st.st_atime, st.st_mtime, st.st_ctime))
     monkeypatch.setattr(os_module, "fstat", stale_size)
-    with pytest.raises(SourceError, match=r"too large \(over 0.0 MB; the limit is 0.0 MB"):
+    with pytest.raises(SourceError, match=r"too large \(over 1.0 KB; the limit is 1.0 KB"):
         read_document(path, tmp_path, max_bytes=1000)

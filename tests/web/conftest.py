@@ -217,3 +217,15 @@ def upload_chat(page, upload_server) -> ChatPage:
 def build_with_cli():
     """`qa_build(sources, folder)`: a rebuild by `python -m qa build` in another process."""
     return qa_build
+
+
+@pytest.fixture
+def start_server():
+    """`run_server(index, log, env)`: a generator yielding a server of the test's own (close it to stop it)."""
+    return run_server
+
+
+@pytest.fixture
+def open_chat():
+    """`open_chat(page, url)`: the chat page of any server, opened."""
+    return lambda page, url: ChatPage(page, url).open()

@@ -23,7 +23,7 @@ def test_answer_shows_short_answer_citation_and_highlighted_sentence(chat, outpu
     expect(reply.locator("a.qa-cite").first).to_have_text("[1]")
     expect(reply.locator("ol.qa-cites li").first).to_contain_text(MDAA_SENTENCE)
     expect(reply.locator("mark").first).to_have_text("May 1954")
-    expect(reply.locator(".qa-conf")).to_contain_text(re.compile(r"Confidence .*\d+%"))
+    expect(reply.locator(".qa-tier")).to_be_visible()
 
     highlighted = chat.panel.locator("#cite-1-1")
     expect(highlighted).to_have_class(re.compile(r"\bqa-hl\b"))
@@ -62,7 +62,7 @@ def test_follow_up_question_uses_the_conversation(chat):
 
 
 def test_unanswerable_question_says_so_and_lists_closest_passages(chat):
-    reply = chat.ask("What is the capital of Norway?")
+    reply = chat.ask("In what year did Liaquat Ali Khan travel to the United States?")
     expect(reply.locator(".qa-short")).to_have_text("The document does not say.")
     expect(reply.locator("ol.qa-cites li").first).to_be_visible()
     expect(chat.panel.locator(".qa-nosay")).to_contain_text("does not say")
@@ -127,3 +127,60 @@ def test_page_makes_no_outside_request(request_hosts, chat):
     expect(chat.ask(MDAA).locator(".qa-short")).to_have_text("May 1954")
     outside = {h for h in request_hosts if h not in ("127.0.0.1", "localhost", None)}
     assert request_hosts and not outside, outside
+
+
+def colour(locator) -> str:
+    return locator.evaluate("e => getComputedStyle(e).color")
+
+
+def test_an_answer_looks_as_sure_as_it_is(chat):
+    """Issue 20, item 13: right and wrong answers looked the same, correct ones in red as "low". The committed
+    answer model has no confident threshold yet, so its answers are all "unsure": worded and coloured so."""
+    reply = chat.ask(MDAA)
+    tier = re.search(r"\bqa-tier-(confident|unsure|none)\b", reply.get_attribute("class")).group(1)
+    assert tier in ("confident", "unsure")
+    line = reply.locator(".qa-tier")
+    if tier == "unsure":
+        expect(reply.locator(".qa-lead")).to_contain_text("The document may answer this — the closest passage is [1]")
+        expect(line).to_contain_text("Unsure")
+        assert colour(line) == "rgb(180, 83, 9)"                  # amber, not red
+        assert reply.evaluate("e => getComputedStyle(e).borderLeftColor") == "rgb(217, 119, 6)"
+    else:
+        expect(line).to_contain_text("The document answers this")
+        assert colour(line) == "rgb(21, 128, 61)"                 # green
+    expect(reply.locator(".qa-short")).to_have_text("May 1954")
+    expect(reply).not_to_contain_text("(low)")
+    nothing = chat.ask("Who won the 2018 World Cup?")
+    expect(nothing).to_have_class(re.compile(r"\bqa-tier-none\b"))
+    expect(nothing.locator(".qa-short")).to_have_text("The document does not say.")
+    expect(nothing).to_contain_text("No passage of the indexed documents is close")       # item 15
+    expect(nothing.locator("a.qa-cite")).to_have_count(0)
+    assert colour(nothing.locator(".qa-short")) == "rgb(71, 85, 105)"
+
+
+def test_docs_page_renders_offline(page, server, request_hosts):
+    """Issue 20, item 16: /docs loaded Swagger UI from a CDN, a blank page offline."""
+    page.goto(server.url + "/docs")
+    expect(page.locator(".swagger-ui .title")).to_contain_text("qa: ask a document")
+    expect(page.locator(".opblock-summary-path").first).to_be_visible()
+    assert {h for h in request_hosts if h not in ("127.0.0.1", "localhost", None)} == set()
+
+
+@pytest.fixture
+def phone(browser, server):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    yield page
+    context.close()
+
+
+def test_at_phone_width_the_sources_follow_the_answers(phone, server, open_chat):
+    """Issue 20, item 16: at 390 px the sources ended up below the upload panel, far from the answer."""
+    chat = open_chat(phone, server.url)
+    chat.ask(MDAA)
+    ask_box = phone.locator("#qa-question").bounding_box()
+    sources = phone.locator("#qa-sources").bounding_box()
+    add = phone.locator("#qa-add").bounding_box()
+    assert sources["y"] > ask_box["y"] and sources["y"] < add["y"], (ask_box, sources, add)
+    assert sources["width"] <= 390

@@ -24,8 +24,8 @@ def answer(**extra):
 
 def abstention(**extra):
     passage = {"source": "data/a.txt", "start": 0, "end": 50, "text": "A passage " * 40, "score": 0.4}
-    return answer(answer="", abstained=True, confidence=0.1, citations=[], passages=[passage, passage],
-                  answer_source=None, answer_start=None, answer_end=None, **extra)
+    return answer(**{"answer": "", "abstained": True, "confidence": 0.1, "citations": [], "passages": [passage, passage],
+                     "answer_source": None, "answer_start": None, "answer_end": None, **extra})
 
 
 def no_raw_tags(html: str) -> bool:
@@ -44,7 +44,7 @@ def test_answer_marks_the_short_answer_inside_citation_one():
     assert '<p class="qa-short">May 1954</p>' in html
     assert "in <mark>May 1954</mark>." in html
     assert '<a class="qa-cite" href="#cite-3-1"' in html and ">[1]</a>" in html
-    assert "Confidence" in html and "90%" in html
+    assert 'data-tier="unsure"' in html and "may answer this" in html and "90%" in html    # no tier: unsure
     assert "\n" not in html
 
 
@@ -68,6 +68,29 @@ def test_document_text_is_escaped_everywhere():
     header = header_html({"sources": [{"source": EVIL, "bytes": 10}], "counts": {"sentences": 1},
                           "built_at": EVIL})
     assert no_raw_tags(header)
+
+
+def test_each_tier_reads_as_what_to_do_and_is_coloured_by_it():
+    """Issue 20, item 13: the tier, not a percentage scale, decides the words and the colour."""
+    confident = answer_html(answer(tier="confident", confidence=0.57), turn=1)
+    unsure = answer_html(answer(tier="unsure", confidence=0.91), turn=1)
+    none = answer_html(abstention(tier="none"), turn=1)
+    assert 'data-tier="confident"' in confident and "The document answers this" in confident
+    assert "may answer" not in confident and "qa-tier-line-confident" in confident
+    assert unsure.index("The document may answer this — the closest passage is") < unsure.index("qa-short")
+    assert '<a class="qa-cite" href="#cite-1-1"' in unsure and "qa-tier-line-unsure" in unsure
+    assert 'data-tier="none"' in none and DOES_NOT_SAY in none
+    for html in (confident, unsure, none):           # the score is a tooltip, never a red "low"
+        assert "(low)" not in html and "qa-conf-low" not in html
+    from qa.web.assets import CSS
+    assert ".qa-tier-line-confident { color: #15803d; }" in CSS and ".qa-tier-line-unsure { color: #b45309; }" in CSS
+
+
+def test_abstention_without_close_passages_says_none_are_close():
+    html = answer_html(abstention(passages=[]), turn=1)
+    assert DOES_NOT_SAY in html and "No passage of the indexed documents is close" in html
+    panel = source_panel_html([{"turn": 1, "question": "Who won the 2018 World Cup?", "answer": abstention(passages=[])}])
+    assert "No passage is close" in panel and "closest passages" not in panel
 
 
 def test_abstention_says_so_and_links_the_closest_passages():

@@ -19,7 +19,7 @@ from qa.config import PROJECT_ROOT
 from qa.web.render import status_html
 from qa.web.uploads import (ALLOWED_SUFFIXES, MAX_NAME_CHARS, MAX_UPLOAD_BYTES, Uploads, UploadError, check_size,
                             check_type, default_uploads_dir, read_upload, sanitise_name, save_upload, source_paths,
-                            uploads_enabled)
+                            upload_policy, uploads_enabled, work_index_dir)
 
 MDAA = "When did Pakistan sign the Mutual Defense Assistance Agreement?"
 SKERRA_TEXT = ("Skerra Island lies off the north-west coast.\n\n"
@@ -72,7 +72,7 @@ def test_type_checked_by_extension_and_content():
     assert check_type("notes.txt", "Plain text.".encode()) == "Plain text."
     assert "Hello" in check_type("page.html", b"<html><body><p>Hello there.</p></body></html>")
     assert check_type("NOTES.MD", "# Title\n\nCaf\xe9 text.".encode("cp1252")).startswith("# Title")
-    with pytest.raises(UploadError, match=r"only \.txt, \.md and \.html files can be \(this one has '\.png'\)"):
+    with pytest.raises(UploadError, match=r"only \.txt, \.md, \.html and \.htm files can be \(this one has '\.png'\)"):
         check_type("photo.png", b"text")
     with pytest.raises(UploadError, match="has no extension"):
         check_type("README", b"text")
@@ -84,7 +84,8 @@ def test_type_checked_by_extension_and_content():
         check_type("blank.md", b"  \n\t \n")
     with pytest.raises(UploadError, match="no visible text"):
         check_type("page.html", b"<html><script>var x = 1;</script></html>")
-    assert set(ALLOWED_SUFFIXES) == {".txt", ".md", ".html"}
+    assert "Hello" in check_type("page.htm", b"<html><body><p>Hello there.</p></body></html>")   # as qa build
+    assert set(ALLOWED_SUFFIXES) == {".txt", ".md", ".html", ".htm"}
 
 
 def test_read_upload_checks_the_size_before_reading(tmp_path):
@@ -132,6 +133,54 @@ def test_uploads_switch_and_folder(monkeypatch, tmp_path):
     assert default_uploads_dir(tmp_path / "index") == tmp_path / "elsewhere"
 
 
+def test_what_the_chat_adds_lives_in_ignored_files(monkeypatch):
+    """Issue 20, item 9: a chat upload under `make run` rewrote the committed index/ (15 tracked files)."""
+    import subprocess
+
+    from qa.config import DEFAULT_INDEX
+
+    monkeypatch.delenv("QA_UPLOADS_DIR", raising=False)
+    uploads = default_uploads_dir(DEFAULT_INDEX)
+    work = work_index_dir(uploads)
+    assert uploads == PROJECT_ROOT / "data" / "uploads" and work == PROJECT_ROOT / "data" / "uploads-index"
+    paths = [uploads / "notes.txt", work / "manifest.json", work.with_name(f".{work.name}.lock"),
+             work.with_name(f".{work.name}.build-1-abc"), work.with_name(f".{work.name}.copy-abc")]
+    ignored = subprocess.run(["git", "check-ignore", *map(str, paths)], cwd=PROJECT_ROOT, capture_output=True, text=True)
+    assert len(ignored.stdout.splitlines()) == len(paths), ignored
+
+
+def test_who_may_add_documents(monkeypatch):
+    """Issue 20, item 5: on loopback by default; elsewhere only with an upload token; QA_UPLOADS=0 everywhere."""
+    monkeypatch.delenv("QA_UPLOADS", raising=False)
+    monkeypatch.delenv("QA_UPLOAD_TOKEN", raising=False)
+    assert upload_policy(None, "127.0.0.1")[:2] == (True, None)
+    on, token, why = upload_policy(None, "0.0.0.0")
+    assert not on and "QA_UPLOAD_TOKEN" in why
+    assert not upload_policy(True, "192.0.2.1")[0]                   # asking is not enough without a token
+    monkeypatch.setenv("QA_UPLOAD_TOKEN", "s3cret")
+    assert upload_policy(None, "0.0.0.0")[:2] == (True, "s3cret")
+    monkeypatch.setenv("QA_UPLOADS", "0")
+    assert upload_policy(None, "127.0.0.1")[0] is False
+
+
+def test_uploads_need_the_token_and_fit_the_caps(tmp_path):
+    service = _stub_service(tmp_path / "index", [])
+    uploads = Uploads(service, tmp_path / "up", token="s3cret", max_documents=2, max_bytes=100)
+    note = tmp_path / "note.txt"
+    note.write_text("A fact.", encoding="utf-8")
+    for wrong in (None, "", "S3CRET", "s3cret-"):
+        with pytest.raises(UploadError, match="upload token is missing or wrong"):
+            uploads.rebuild(note, token=wrong)
+    uploads.check_token(" s3cret ")
+    (tmp_path / "up").mkdir()
+    (tmp_path / "up" / "a.txt").write_bytes(b"x" * 60)
+    with pytest.raises(UploadError, match="would take 110 bytes .*the limit is 100 bytes"):
+        uploads.check_room(50)
+    (tmp_path / "up" / "b.txt").write_bytes(b"x")
+    with pytest.raises(UploadError, match="added 2 documents already .*the limit is 2"):
+        uploads.check_room(1)
+
+
 def test_source_paths_resolve_relative_and_absolute(tmp_path):
     manifest = {"sources": [{"source": "data/a.txt"}, {"source": str(tmp_path / "b.md")}]}
     assert source_paths(manifest) == [PROJECT_ROOT / "data" / "a.txt", tmp_path / "b.md"]
@@ -145,7 +194,9 @@ def test_status_line_is_escaped():
 def _stub_service(folder: Path, sources: list[str]):
     manifest = {"build_id": "b1", "sources": [{"source": s} for s in sources], "counts": {}}
     index = SimpleNamespace(manifest=manifest, build_id="b1")
-    return SimpleNamespace(holder=SimpleNamespace(folder=folder, get=lambda: index),
+    holder = SimpleNamespace(folder=folder, get=lambda: index, served=[])
+    holder.serve = holder.served.append
+    return SimpleNamespace(holder=holder,
                            summary=lambda: {"build_id": "b1", "sources": [{"source": s, "bytes": 10} for s in sources],
                                             "counts": {"sentences": 1}, "built_at": None})
 
@@ -212,7 +263,8 @@ def test_rebuild_outside_the_server_is_picked_up_by_the_next_question(upload_ser
     extra.write_text("The Hollin Valley railway viaduct was completed in 1874. It has twenty-one arches of "
                      "local sandstone.\n", encoding="utf-8")
     # what the index holds now (the article, perhaps an upload) plus the new file, rebuilt by the CLI
-    build_with_cli([*manifest_sources(upload_server.index), extra], upload_server.index)
+    served = Path(health(upload_server)["index"])      # the base index, or the chat's working index after an upload
+    build_with_cli([*manifest_sources(served), extra], served)
 
     answer = ask(upload_server, "When was the Hollin Valley railway viaduct completed?")
     assert "1874" in answer["answer"], answer
@@ -241,6 +293,7 @@ def test_upload_a_text_file_rebuild_and_ask(upload_chat, upload_server, tmp_path
 
     chat, page = upload_chat, upload_chat.page
     before = health(upload_server)
+    base_manifest = (upload_server.index / "manifest.json").read_bytes()
     upload = tmp_path / "Skerra lighthouse (notes).txt"
     upload.write_text(SKERRA_TEXT, encoding="utf-8")
     saved_name = "Skerra_lighthouse_notes.txt"
@@ -257,6 +310,9 @@ def test_upload_a_text_file_rebuild_and_ask(upload_chat, upload_server, tmp_path
                                                                               timeout=180_000)
     rebuilt = time.perf_counter()
     expect(page.locator("#qa-header")).to_contain_text(saved_name)
+    # titles and the "Try" label follow: more than one document now (issue 20, item 16)
+    expect(page.locator("#qa-header h1")).to_have_text("Ask the documents")
+    expect(page.locator("#qa-try")).to_contain_text("questions about pak-us-diplomatic-relations.txt")
 
     reply = chat.ask(SKERRA_QUESTION)
     expect(reply.locator(".qa-short")).to_contain_text("12 March 1891")
@@ -272,10 +328,35 @@ def test_upload_a_text_file_rebuild_and_ask(upload_chat, upload_server, tmp_path
     assert saved.read_text(encoding="utf-8") == SKERRA_TEXT
     assert str(saved.resolve()) in [s["source"] for s in after["sources"]]
     assert not list(upload_server.index.glob("*.txt"))          # nothing saved inside the index folder
+    assert (upload_server.index / "manifest.json").read_bytes() == base_manifest     # the base index is never written
+    assert after["index"] == str(upload_server.index.with_name("index.uploads-index"))
     page.screenshot(path=str(output_dir / "chat-upload.png"), full_page=True)
     timing = (f"upload -> rebuilt: {rebuilt - started:.1f} s; upload -> answer shown: {answered - started:.1f} s\n")
     (output_dir / "upload-timing.txt").write_text(timing, encoding="utf-8")
     print(timing)
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_an_unsupported_upload_gets_the_apps_message_and_htm_is_taken(upload_chat, upload_server, tmp_path):
+    """Issue 20, item 16: a .pdf got Gradio's toast and a red "Error" pill; .htm worked in qa build, not here."""
+    from playwright.sync_api import expect
+
+    page = upload_chat.page
+    log_before = len(upload_server.log.read_bytes())
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n1 0 obj << >> endobj\n%%EOF\n")
+    status = open_panel(upload_chat)
+    page.locator("#qa-upload input[type=file]").set_input_files(str(pdf))
+    expect(status.locator('.qa-status-error[data-action="check"]')).to_contain_text(
+        "“report.pdf” cannot be added: only .txt, .md, .html and .htm files can be")
+    expect(page.locator(".toast-body")).to_have_count(0)
+    expect(page.locator("#qa-add")).not_to_contain_text("Error")
+    assert "Traceback" not in upload_server.log.read_bytes()[log_before:].decode(errors="replace")   # item 7
+    htm = tmp_path / "ferry.htm"
+    htm.write_text("<html><body><p>The Skerra ferry first sailed in 1903.</p></body></html>", encoding="utf-8")
+    page.locator("#qa-upload input[type=file]").set_input_files(str(htm))
+    expect(status.locator('[data-action="check"]')).to_contain_text("Click “Rebuild index” to add it")
 
 
 @pytest.mark.browser
@@ -316,7 +397,8 @@ def test_outside_rebuild_reaches_the_open_page_on_the_next_question(upload_chat,
     extra = tmp_path / "harbour-notes.md"
     extra.write_text("# Harbour\n\nThe harbour master of Port Elsin in 1902 was Ewan Tulloch.\n", encoding="utf-8")
     expect(header).not_to_contain_text("harbour-notes.md")
-    build_with_cli([*manifest_sources(upload_server.index), extra], upload_server.index)
+    served = Path(health(upload_server)["index"])      # the base index, or the chat's working index after an upload
+    build_with_cli([*manifest_sources(served), extra], served)
 
     reply = upload_chat.ask("Who was the harbour master of Port Elsin in 1902?")
     expect(reply.locator(".qa-short")).to_contain_text("Ewan Tulloch")
@@ -400,7 +482,8 @@ def test_rebuild_builds_from_the_indexed_sources_plus_the_uploads_folder(tmp_pat
     upload.write_text("A new fact.", encoding="utf-8")
     result = Uploads(service, folder).rebuild(upload)
     [(paths, target, kwargs)] = calls
-    assert paths == [article, folder / "kept.txt", folder] and target == tmp_path / "index"
+    assert paths == [article, folder / "kept.txt", folder] and target == tmp_path / "index.uploads-index"
+    assert service.holder.served == [target]                  # the chat answers from there, never from index/
     assert kwargs["max_bytes"] is None
     assert (folder / "new.txt").read_text(encoding="utf-8") == "A new fact."
     assert result.message.startswith("Added “new.txt” (1 sentence) and rebuilt the index in ")
@@ -424,3 +507,32 @@ def test_a_failed_build_keeps_no_upload(tmp_path, monkeypatch):
                                           "the index is unchanged"):
         uploads.rebuild(upload)
     assert list((tmp_path / "up").iterdir()) == []
+
+
+@pytest.mark.slow
+def test_an_upload_never_writes_the_index_the_server_started_on(tmp_path):
+    """Issue 20, item 9: the chat builds and serves a working index beside its uploads; the base stays as it was,
+    and a restart serves the working index again while it was built from the base as it is."""
+    import shutil
+
+    from qa.config import DEFAULT_INDEX
+    from qa.web.service import QAService
+
+    base = tmp_path / "index"
+    shutil.copytree(DEFAULT_INDEX, base)
+    files = lambda folder: {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}  # noqa: E731
+    before = files(base)
+    service = QAService(base)
+    uploads = Uploads(service, tmp_path / "index.uploads")
+    note = tmp_path / "skerra.txt"
+    note.write_text(SKERRA_TEXT, encoding="utf-8")
+    result = uploads.rebuild(note)
+    assert result.message.startswith("Added “skerra.txt”")
+    assert files(base) == before
+    work = tmp_path / "index.uploads-index"
+    assert service.holder.folder == work and service.summary()["index"] == str(work)
+    assert [s["source"] for s in service.summary()["sources"]][-1] == str(tmp_path / "index.uploads" / "skerra.txt")
+
+    restarted = QAService(base)
+    Uploads(restarted, tmp_path / "index.uploads")
+    assert restarted.holder.folder == work

@@ -11,8 +11,9 @@ from ..indexing import embedder
 from ..indexing.store import Index, normalise
 from ..types import Answer, Citation, Passage
 from .candidates import Candidate
-from .followup import resolve
+from .followup import known_names, resolve
 from .models import Models, default_models
+from .passages import close_chunks
 from .question import ANSWER_LABELS, QuestionInfo, analyse, question_terms
 from .retrieval import Scored, rank_chunks, rank_sentences
 
@@ -51,7 +52,7 @@ def ask(index: Index, question: str, history=None, settings: RetrievalSettings |
     question = validate_question(question)
     r = retrieve(index, question, history, settings, mode)
     result = Answer(question=question, answer="", abstained=True, confidence=0.0,
-                    passages=[_passage(index, c) for c in r.chunks[:3]],
+                    passages=[_passage(index, c) for c in close_chunks(r.chunks[:3], mode)],
                     resolved_question=r.resolved if r.resolved != question else None, id=id)
     if not r.sentences:
         return result
@@ -84,7 +85,7 @@ class Retrieved:
 
 
 def retrieve(index: Index, question: str, history, settings: RetrievalSettings, mode: str) -> Retrieved:
-    resolved = resolve(question, history)
+    resolved = resolve(question, history, known_names(index))
     info = analyse(question)
     info.terms = question_terms(resolved)
     qvec = embedder.embed_query(resolved)

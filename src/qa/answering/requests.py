@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from dataclasses import dataclass
 
 from .ask import MAX_QUESTION_CHARS
@@ -36,6 +37,7 @@ MAX_ID_CHARS = 200
 USED_USER_TURNS = MAX_USED_TURNS     # the follow-up resolution looks back this far at most
 assert _FOLLOWUP_TURN_CHARS >= MAX_TURN_CHARS
 
+_MAX_INT_DIGITS = sys.get_int_max_str_digits() or 4300
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
@@ -94,6 +96,9 @@ def parse_json(text: str, what: str = "the request body"):
         where = f" (line {exc.lineno}, column {exc.colno})" if isinstance(exc, json.JSONDecodeError) else ""
         raise RequestError(f"{what} is not valid JSON{where}; send an object like {{\"question\": \"...\"}}") \
             from None
+    except ValueError:      # an integer literal over Python's int-string limit (4,300 digits)
+        raise RequestError(f"{what} holds a number too long to read (over {_MAX_INT_DIGITS:,} digits); "
+                           "send an object like {\"question\": \"...\"}") from None
 
 
 # ---------------------------------------------------------------- values

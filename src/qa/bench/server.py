@@ -19,6 +19,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -96,8 +97,17 @@ def _load(url: str, questions: list[str], clients: int) -> dict:
     import httpx
     from concurrent.futures import ThreadPoolExecutor
 
+    local = threading.local()
+    addresses = iter(range(clients))
+    lock = threading.Lock()
+
     def one(question: str) -> tuple[float, int]:
-        with httpx.Client(base_url=url, timeout=120) as client:
+        # each client from its own loopback address: the server gives each client address its share (fairness.py)
+        if not hasattr(local, "address"):
+            with lock:
+                local.address = f"127.0.1.{10 + next(addresses)}"
+        transport = httpx.HTTPTransport(local_address=local.address)
+        with httpx.Client(base_url=url, timeout=120, transport=transport) as client:
             t0 = time.perf_counter()
             status = client.post("/api/ask", json={"question": question}).status_code
             return time.perf_counter() - t0, status

@@ -39,6 +39,7 @@ class BuildReport:
     reused: list = field(default_factory=list)       # sources taken over from the previous index
     unchanged: bool = False
     indexed: list = field(default_factory=list)      # sources split, annotated and embedded by this build
+    removed: list = field(default_factory=list)      # sources the previous index held and this one does not
 
 
 @dataclass
@@ -108,6 +109,7 @@ def build(paths: list[Path], target: Path, settings: ChunkSettings | None = None
     with build_lock(target):
         restore_interrupted_swap(target)
         _remove_leftovers(target)
+        held_before = indexed_sources(target)
         if not force:
             manifest = _up_to_date(target, docs, settings)
             if manifest is not None:
@@ -145,8 +147,24 @@ def build(paths: list[Path], target: Path, settings: ChunkSettings | None = None
                                  "the previous index is unchanged") from None
             raise
     manifest["build_seconds"] = elapsed(started)
+    kept_sources = {d.source for d in kept}
     return BuildReport(target, manifest, skipped, [d.source for d in kept if d.source in reused],
-                       indexed=[p.doc.source for p in prepared if p.doc.source in fresh])
+                       indexed=[p.doc.source for p in prepared if p.doc.source in fresh],
+                       removed=[s for s in held_before if s not in kept_sources])
+
+
+def indexed_sources(target: Path) -> list[str]:
+    """The "source" of each document the index at `target` holds (none when there is no readable index)."""
+    try:
+        return [s["source"] for s in read_manifest(Path(target)).get("sources", []) if "source" in s]
+    except (IndexError_, OSError, ValueError, TypeError, KeyError):
+        return []
+
+
+def source_path(source: str, root: Path = PROJECT_ROOT) -> Path:
+    """The file a manifest "source" names: relative to `root`, or absolute."""
+    path = Path(source)
+    return path if path.is_absolute() else root / path
 
 
 def read_sources(paths: list[Path], root: Path = PROJECT_ROOT,
@@ -155,6 +173,11 @@ def read_sources(paths: list[Path], root: Path = PROJECT_ROOT,
     files, skipped = find_sources(paths)
     docs: list[Document] = []
     for path in files:
+        try:
+            str(path).encode("utf-8")
+        except UnicodeEncodeError:      # its name could not be recorded in the manifest (JSON is UTF-8)
+            skipped.append((path, "its file name is not valid UTF-8; rename it"))
+            continue
         try:
             docs.append(read_document(path, root, max_bytes))
         except SourceError as exc:
@@ -168,7 +191,7 @@ def _nothing_readable(paths: list[Path], skipped: list[tuple[Path, str]]) -> str
     where = ", ".join(str(p) for p in paths)
     if not skipped:
         return f"no readable text in {where} (no .txt, .md or .html files)"
-    if len(skipped) == 1 and len(paths) == 1 and skipped[0][0].resolve() == paths[0].resolve():
+    if len(skipped) == 1 and len(paths) == 1 and os.path.abspath(skipped[0][0]) == os.path.abspath(paths[0]):
         return f"no readable text in {where}: {skipped[0][1]}"
     # files meant as text first: why they failed says more than a list of images
     skipped = sorted(skipped, key=lambda item: item[0].suffix.lower() not in SUPPORTED_SUFFIXES)
@@ -253,8 +276,21 @@ def prepare_or_error(doc: Document, settings: ChunkSettings) -> _Prepared | Sour
 
 
 def annotate_embed(sentences: list[str], texts: list[str]) -> tuple[list[list], np.ndarray]:
-    """One group's work: entity spans of each sentence (as stored), and unit vectors of `texts`."""
-    return entities.annotate(sentences), embedder.embed_texts(texts)
+    """One group's work: entity spans of each sentence (as stored), and unit vectors of `texts`.
+
+    Identical sentences (and texts) are annotated and embedded once: 50,000 one-word paragraphs took 156 s
+    one by one. A group without repeats is the very same call as before, so its vectors are unchanged."""
+    unique_sentences = list(dict.fromkeys(sentences))
+    spans = entities.annotate(unique_sentences)
+    if len(unique_sentences) < len(sentences):
+        found = dict(zip(unique_sentences, spans))
+        spans = [[list(span) for span in found[s]] for s in sentences]
+    unique_texts = list(dict.fromkeys(texts))
+    vectors = embedder.embed_texts(unique_texts)
+    if len(unique_texts) < len(texts):
+        row = {text: n for n, text in enumerate(unique_texts)}
+        vectors = vectors[[row[t] for t in texts]]
+    return spans, vectors
 
 
 def _prepare(doc: Document, settings: ChunkSettings) -> _Prepared:

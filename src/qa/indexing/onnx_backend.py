@@ -94,7 +94,12 @@ def int8_enabled(model: str = "embedder") -> bool:
     value = os.environ.get(INT8_ENV, "").strip().lower()
     if value in ("1", "true", "yes", "on", "all"):
         return True
-    return model in {part.strip() for part in value.split(",")}
+    if value in ("", "0", "false", "no", "off", "none"):
+        return False
+    parts = {part.strip() for part in value.split(",")}
+    if not parts <= {"embedder", "reader"}:
+        raise BackendError(f"{INT8_ENV}={value!r}: expected embedder, reader, embedder,reader, 1 (both) or 0 (neither)")
+    return model in parts
 
 
 @contextmanager

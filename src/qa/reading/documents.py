@@ -68,7 +68,10 @@ def find_sources(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, str]]]
         path = Path(path)
         if not path.exists():
             problem = _unreachable(path)
-            raise SourceError(f"{problem}: {path}" if problem else f"no such file or folder: {path}")
+            if problem is None:
+                raise SourceError(f"no such file or folder: {path}")
+            skipped.append((path, problem))     # a broken link or a loop named beside good files: skip it
+            continue
         if path.is_dir():
             _walk(path, found, skipped, seen_dirs)
         elif not path.is_file():      # a FIFO would block the read forever, /dev/zero never ends
@@ -278,6 +281,11 @@ def _too_large(size: str, max_bytes: int) -> str:
 
 
 def _megabytes(n: int) -> str:
+    """A size as people read it: 812 bytes, 1.0 KB, 20.0 MB."""
+    if n < 1000:
+        return f"{n:,} bytes"
+    if n < 1_000_000:
+        return f"{n / 1e3:.1f} KB"
     return f"{n / 1e6:.1f} MB"
 
 

@@ -14,15 +14,17 @@ CSS = """
 .qa-msg p { margin: .15rem 0 .35rem 0; }
 .qa-msg .qa-short { font-size: 1.15em; font-weight: 700; }
 .qa-msg .qa-short.qa-short-long { font-size: 1em; }
-.qa-msg.qa-abstained .qa-short { color: #9a3412; }
+.qa-msg.qa-abstained .qa-short { color: #475569; }
+.qa-msg.qa-tier-unsure { border-left: 4px solid #d97706; padding-left: .6rem; }
+.qa-msg.qa-tier-unsure .qa-lead { color: #92400e; font-weight: 600; }
+.qa-msg.qa-tier-unsure .qa-short { color: #92400e; }
+.qa-msg .qa-tier { font-size: .9em; font-weight: 600; }
+.qa-msg .qa-tier-line-confident { color: #15803d; }
+.qa-msg .qa-tier-line-unsure { color: #b45309; }
 .qa-msg .qa-understood, .qa-msg .qa-closest { color: var(--body-text-color-subdued); font-size: .92em; }
 .qa-msg ol.qa-cites { list-style: none; padding-left: 0; margin: .3rem 0; }
 .qa-msg ol.qa-cites li { margin: .3rem 0; line-height: 1.45; }
 .qa-msg .qa-loc { color: var(--body-text-color-subdued); font-size: .85em; overflow-wrap: anywhere; }
-.qa-msg .qa-conf { font-size: .9em; color: var(--body-text-color-subdued); }
-.qa-msg .qa-conf-high strong { color: #15803d; }
-.qa-msg .qa-conf-medium strong { color: #b45309; }
-.qa-msg .qa-conf-low strong { color: #b91c1c; }
 .qa-msg.qa-error p { color: #b91c1c; }
 a.qa-cite { font-weight: 700; text-decoration: none; cursor: pointer; padding: 0 .1em; }
 a.qa-cite:hover { text-decoration: underline; }
@@ -47,7 +49,7 @@ mark { background: #fde047; color: inherit; padding: 0 .1em; border-radius: 2px;
 .qa-hl { background: #dbeafe; color: #0f172a; border-radius: 3px; padding: .05em .15em;
          box-decoration-break: clone; -webkit-box-decoration-break: clone; scroll-margin: 3rem; }
 .qa-hl sup.qa-n { font-weight: 700; color: #1d4ed8; margin-right: .2em; }
-.qa-nosay { font-weight: 600; color: #9a3412; margin-top: .5rem; }
+.qa-nosay { font-weight: 600; color: #475569; margin-top: .5rem; }
 .qa-closest-passage { border-left: 3px solid #fdba74; padding-left: .6rem; scroll-margin: 3rem; }
 .qa-flash { animation: qa-flash 1.6s ease-out; }
 @keyframes qa-flash { 0%, 35% { box-shadow: 0 0 0 3px #2563eb; } 100% { box-shadow: 0 0 0 0 transparent; } }

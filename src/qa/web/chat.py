@@ -34,13 +34,23 @@ EXAMPLES = {
     ],
 }
 
-PLACEHOLDER = ("**Ask a question about the document.**  \nEvery answer is copied word for word from the text, "
+PLACEHOLDER = ("**Ask a question about the indexed text.**  \nEvery answer is copied word for word from it, "
                "with the sentences it comes from cited. Click a citation to see it in context.")
+TITLE = "Ask the text: cited answers"
 
 
 def example_questions(summary: dict) -> list[str]:
     names = [PurePath(s["source"]).name for s in summary.get("sources", [])]
     return [q for name in names for q in EXAMPLES.get(name, [])][:6]
+
+
+def try_label(summary: dict) -> str:
+    """"Try:" while one document is indexed; with more, which document the example questions are about."""
+    names = [PurePath(s["source"]).name for s in summary.get("sources", [])]
+    about = [name for name in dict.fromkeys(names) if name in EXAMPLES]
+    if len(names) > 1 and about:
+        return f"**Try** (questions about {', '.join(about)}):"
+    return "**Try:**"
 
 
 def build_chat(service: QAService, uploads: Uploads | None = None, cache: UploadCache | None = None) -> gr.Blocks:
@@ -50,7 +60,7 @@ def build_chat(service: QAService, uploads: Uploads | None = None, cache: Upload
     """
     cache = cache or UploadCache()
     summary = service.summary()
-    with gr.Blocks(title="Ask the document") as demo:
+    with gr.Blocks(title=TITLE) as demo:
         header = gr.HTML(header_html(summary), elem_id="qa-header")
         shown_build = gr.State(summary.get("build_id"))     # the index the header describes
         conversation = gr.State([])     # the raw conversation, for follow-up questions
@@ -65,32 +75,34 @@ def build_chat(service: QAService, uploads: Uploads | None = None, cache: Upload
                 cache.guard(chatbot)        # its messages could name a file; none may come from outside
                 with gr.Row(equal_height=True):
                     question = gr.Textbox(elem_id="qa-question", show_label=False, lines=1, max_lines=4,
-                                          placeholder="Ask a question about the document…",
+                                          placeholder="Ask a question about the indexed text…",
                                           autofocus=True, scale=8)
                     ask_button = gr.Button("Ask", variant="primary", elem_id="qa-ask", scale=0, min_width=80)
                     clear_button = gr.Button("New chat", elem_id="qa-clear", scale=0, min_width=130)
                 examples = example_questions(summary)
+                try_markdown = gr.Markdown(try_label(summary), elem_id="qa-try", visible=bool(examples))
                 if examples:
-                    gr.Markdown("**Try:**", elem_id="qa-try")
                     with gr.Row(elem_id="qa-examples"):
                         example_buttons = [gr.Button(q, size="sm", variant="secondary", min_width=120,
                                                      elem_classes=["qa-example"]) for q in examples]
                 else:
                     example_buttons = []
-                if uploads is not None:
-                    upload, rebuild_button, status = add_document_panel(uploads, cache)
             with gr.Column(scale=2, min_width=320):
                 sources = gr.HTML(source_panel_html([]), elem_id="qa-sources", js_on_load=PANEL_JS)
+        # Below both columns: on a phone the columns stack, and the sources stay next to the answers.
+        if uploads is not None:
+            upload, token_box, rebuild_button, status = add_document_panel(uploads, cache)
 
         def header_update(shown):
-            """The header and its build id when the index answering now is another one, else no change."""
+            """The header, its build id and the "Try" label when the index answering now is another one,
+            else no change."""
             try:
                 current = service.summary()
             except IndexError_:
-                return gr.skip(), gr.skip()
+                return gr.skip(), gr.skip(), gr.skip()
             if current.get("build_id") == shown:
-                return gr.skip(), gr.skip()
-            return header_html(current), current.get("build_id")
+                return gr.skip(), gr.skip(), gr.skip()
+            return header_html(current), current.get("build_id"), try_label(current)
 
         def respond(message, chat, conv, answered, shown):
             """Show the question at once, then the answer; errors become a message in the chat."""
@@ -99,7 +111,7 @@ def build_chat(service: QAService, uploads: Uploads | None = None, cache: Upload
             if text.strip():
                 shown_text = text if len(text) <= MAX_SHOWN_QUESTION else text[:MAX_SHOWN_QUESTION] + " …"
                 chat.append({"role": "user", "content": question_html(shown_text)})
-                yield chat, "", conv, answered, gr.skip(), gr.skip(), gr.skip()
+                yield chat, "", conv, answered, gr.skip(), gr.skip(), gr.skip(), gr.skip()
             try:
                 answer = service.ask(text, history=conv).to_dict()
             except (QuestionError, RequestError, IndexError_) as exc:
@@ -110,7 +122,7 @@ def build_chat(service: QAService, uploads: Uploads | None = None, cache: Upload
                 log.exception("answering %r failed", text[:200])
                 chat.append({"role": "assistant",
                              "content": error_html("something went wrong while answering; please try again")})
-                yield chat, "", conv, answered, gr.skip(), gr.skip(), gr.skip()
+                yield chat, "", conv, answered, gr.skip(), gr.skip(), gr.skip(), gr.skip()
                 return
             turn = answered[-1]["turn"] + 1 if answered else 1
             chat.append({"role": "assistant", "content": answer_html(answer, turn)})
@@ -124,7 +136,7 @@ def build_chat(service: QAService, uploads: Uploads | None = None, cache: Upload
         def clear():
             return [], "", [], [], source_panel_html([])
 
-        outputs = [chatbot, question, conversation, turns, sources, header, shown_build]
+        outputs = [chatbot, question, conversation, turns, sources, header, shown_build, try_markdown]
         clear_outputs = outputs[:5]
         chat_inputs = [chatbot, conversation, turns, shown_build]
         question.submit(respond, [question, *chat_inputs], outputs, api_visibility="private")
@@ -136,9 +148,9 @@ def build_chat(service: QAService, uploads: Uploads | None = None, cache: Upload
 
         def on_load():
             current = service.summary()
-            return header_html(current), current.get("build_id")
+            return header_html(current), current.get("build_id"), try_label(current)
 
-        demo.load(on_load, None, [header, shown_build], api_visibility="private")
+        demo.load(on_load, None, [header, shown_build, try_markdown], api_visibility="private")
 
         if uploads is not None:
             def on_upload(path):
@@ -157,51 +169,68 @@ def build_chat(service: QAService, uploads: Uploads | None = None, cache: Upload
                 cache.discard(path)                 # refused: not kept, and no longer offered for a rebuild
                 return status_html(message, "error", "check"), None
 
-            def on_rebuild(path):
+            def on_rebuild(path, token=None):
                 """Save the upload (if any), rebuild, load the new index; the header follows."""
+                try:
+                    uploads.check_token(token)
+                except UploadError as exc:
+                    if path:
+                        cache.discard(path)
+                    yield status_html(str(exc), "error", "rebuild"), None, gr.skip(), gr.skip(), gr.skip()
+                    return
                 if path:
                     try:
                         cache.received(path)
                     except UploadRefused as exc:
-                        yield status_html(str(exc), "error", "rebuild"), None, gr.skip(), gr.skip()
+                        yield status_html(str(exc), "error", "rebuild"), None, gr.skip(), gr.skip(), gr.skip()
                         return
                 busy = "Adding the document and rebuilding the index…" if path else "Rebuilding the index…"
                 yield status_html(f"{busy} Questions are still answered meanwhile.", "busy", "rebuild"), \
-                    gr.skip(), gr.skip(), gr.skip()
+                    gr.skip(), gr.skip(), gr.skip(), gr.skip()
                 try:
-                    result = uploads.rebuild(path or None)
+                    result = uploads.rebuild(path or None, token=token)
                 except UploadError as exc:
-                    yield status_html(str(exc), "error", "rebuild"), gr.skip(), gr.skip(), gr.skip()
+                    yield status_html(str(exc), "error", "rebuild"), gr.skip(), gr.skip(), gr.skip(), gr.skip()
                     return
                 except Exception:
                     log.exception("rebuilding from the chat failed")
                     yield (status_html("the rebuild failed; the server log has the details", "error", "rebuild"),
-                           gr.skip(), gr.skip(), gr.skip())
+                           gr.skip(), gr.skip(), gr.skip(), gr.skip())
                     return
                 finally:
                     if path:
                         cache.discard(path)         # saved in the uploads folder, refused, or failed: done with it
                 current = service.summary()
                 message = " ".join([result.message, *(f"Note: {w}." for w in result.warnings)])
-                yield status_html(message, "ok", "rebuild"), None, header_html(current), current.get("build_id")
+                yield (status_html(message, "ok", "rebuild"), None, header_html(current), current.get("build_id"),
+                       try_label(current))
 
             upload.upload(on_upload, upload, [status, upload], api_visibility="private", show_progress="hidden")
             upload.clear(lambda: "", None, status, api_visibility="private", show_progress="hidden")
-            rebuild_button.click(on_rebuild, upload, [status, upload, header, shown_build],
+            rebuild_inputs = [upload, token_box] if token_box is not None else [upload]
+            rebuild_button.click(on_rebuild, rebuild_inputs, [status, upload, header, shown_build, try_markdown],
                                  api_visibility="private", show_progress="hidden")
     return demo
 
 
 def add_document_panel(uploads: Uploads, cache: UploadCache):
-    """The collapsed "Add a document" panel: a file, a button, a status line."""
+    """The collapsed "Add a document" panel: a file, the upload token when the server needs one, a button, a
+    status line."""
     kinds = ", ".join(ALLOWED_SUFFIXES)
     with gr.Accordion("Add a document", open=False, elem_id="qa-add"):
         gr.Markdown(f"Upload a text file ({kinds}; up to {human_size(uploads.limit)}) and rebuild the index: "
                     "the chat then answers from it too, without a restart. Without a file, "
-                    "“Rebuild index” re-reads the documents already indexed.", elem_id="qa-add-help")
-        upload = gr.File(label="Document", file_count="single", file_types=list(ALLOWED_SUFFIXES),
-                         type="filepath", elem_id="qa-upload", height=120)
+                    "“Rebuild index” re-reads the documents already indexed. Everyone using this server "
+                    f"is answered from what is added (at most {uploads.max_documents} documents, "
+                    f"{human_size(uploads.max_bytes)}).", elem_id="qa-add-help")
+        # No `file_types`: the app checks the type itself and says why in its own status line; Gradio's check
+        # (in the page and on the server) answered with a toast, a red "Error" pill and a traceback.
+        upload = gr.File(label="Document", file_count="single", type="filepath", elem_id="qa-upload", height=120)
         cache.guard(upload)
+        token_box = None
+        if uploads.token is not None:
+            token_box = gr.Textbox(label="Upload token", type="password", elem_id="qa-upload-token", max_lines=1,
+                                   placeholder="the token this server was started with (QA_UPLOAD_TOKEN)")
         rebuild_button = gr.Button("Rebuild index", elem_id="qa-rebuild", variant="secondary")
         status = gr.HTML("", elem_id="qa-upload-status")
-    return upload, rebuild_button, status
+    return upload, token_box, rebuild_button, status

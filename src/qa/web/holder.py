@@ -38,6 +38,15 @@ before handing it over) the old one keeps serving.
                 self._reload(stamp)
         return self._index
 
+    def serve(self, folder: Path | str) -> None:
+        """Answer from another index folder from now on (the chat's working index, once documents are added);
+        the index loaded now keeps answering until the new one loads."""
+        folder = Path(folder)
+        with self._lock:
+            if folder == self.folder:
+                return
+            self.folder, self._stamp, self._failed_stamp = folder, None, None
+
     def _reload(self, stamp: tuple | None) -> None:
         try:
             if self._index is not None and read_manifest(self.folder).get("build_id") == self._index.build_id:

@@ -29,12 +29,35 @@ def question_html(question: str) -> str:
     return f'<div class="qa-q">{esc(question)}</div>'
 
 
+def tier_of(answer: dict) -> str:
+    """"confident", "unsure" or "none" (qa.types.TIERS), as `ask()` set it; an answer without one is unsure."""
+    tier = answer.get("tier")
+    if answer["abstained"] or tier == "none":
+        return "none"
+    return tier if tier in ("confident", "unsure") else "unsure"
+
+
+# What each tier tells a person to do; the chat colours each its own way (assets.py: .qa-tier-*)
+TIER_LINES = {
+    "confident": "✓ The document answers this: the cited sentence says so.",
+    "unsure": "? Unsure: the document may answer this. Read the cited sentence before relying on it.",
+    "none": "The document does not say; the closest passages are shown when there are any close ones.",
+}
+
+
 def answer_html(answer: dict, turn: int) -> str:
-    """The bot's message: short answer, quoted cited sentences with numbered links, confidence."""
-    if answer["abstained"]:
+    """The bot's message, by tier: a confident answer (short answer, quoted cited sentences with numbered
+    links); an unsure one ("The document may answer this — the closest passage is [1]", the same span and
+    citations, marked as unsure); or none ("The document does not say.")."""
+    tier = tier_of(answer)
+    if tier == "none":
         return abstention_html(answer, turn)
-    parts = [f'<div class="qa-msg" data-turn="{turn}">',
-             f'<p class="qa-short{" qa-short-long" if len(answer["answer"]) > 80 else ""}">{esc(answer["answer"])}</p>']
+    parts = [f'<div class="qa-msg qa-tier-{tier}" data-turn="{turn}" data-tier="{tier}">']
+    if tier == "unsure":
+        parts.append(f'<p class="qa-lead">The document may answer this — the closest passage is '
+                     f'{cite_link(turn, 1)}:</p>')
+    parts.append(f'<p class="qa-short{" qa-short-long" if len(answer["answer"]) > 80 else ""}">'
+                 f'{esc(answer["answer"])}</p>')
     if answer.get("resolved_question"):
         parts.append(f'<p class="qa-understood">Understood as: “{esc(answer["resolved_question"])}”</p>')
     parts.append('<ol class="qa-cites">')
@@ -46,13 +69,13 @@ def answer_html(answer: dict, turn: int) -> str:
             f'<span class="qa-loc" title="{esc(c["source"])}">{esc(short_name(c["source"]))}, '
             f'characters {c["start"]}–{c["end"]}</span></li>')
     parts.append("</ol>")
-    parts.append(confidence_html(answer["confidence"]))
+    parts.append(tier_html(tier, answer["confidence"]))
     parts.append("</div>")
     return "".join(parts)
 
 
 def abstention_html(answer: dict, turn: int) -> str:
-    parts = [f'<div class="qa-msg qa-abstained" data-turn="{turn}">',
+    parts = [f'<div class="qa-msg qa-abstained qa-tier-none" data-turn="{turn}" data-tier="none">',
              f'<p class="qa-short">{DOES_NOT_SAY}</p>']
     if answer.get("resolved_question"):
         parts.append(f'<p class="qa-understood">Understood as: “{esc(answer["resolved_question"])}”</p>')
@@ -63,7 +86,8 @@ def abstention_html(answer: dict, turn: int) -> str:
                          f'<span class="qa-loc" title="{esc(p["source"])}">{esc(short_name(p["source"]))}, '
                          f'characters {p["start"]}–{p["end"]}</span></li>')
         parts.append("</ol>")
-    parts.append(confidence_html(answer["confidence"], abstained=True))
+    else:
+        parts.append('<p class="qa-closest">No passage of the indexed documents is close to this question.</p>')
     parts.append("</div>")
     return "".join(parts)
 
@@ -81,11 +105,10 @@ def cite_link(turn: int, n: int, kind: str = "cite") -> str:
     return f'<a class="qa-cite" href="#{target}" title="Show in the source panel">[{n}]</a>'
 
 
-def confidence_html(confidence: float, abstained: bool = False) -> str:
-    level = "high" if confidence >= 0.8 else "medium" if confidence >= 0.6 else "low"
-    what = "that a passage answers" if abstained else "in this answer"
-    return (f'<p class="qa-conf qa-conf-{level}">Confidence {what}: '
-            f'<strong>{round(confidence * 100)}%</strong> ({level})</p>')
+def tier_html(tier: str, confidence: float) -> str:
+    """What the tier means for the reader, in words; the answer model's score only as a tooltip."""
+    return (f'<p class="qa-tier qa-tier-line-{tier}" title="answer model score {round(confidence * 100)}%">'
+            f'{esc(TIER_LINES[tier])}</p>')
 
 
 def answer_in_citation(answer: dict) -> tuple[int, int] | None:
@@ -142,7 +165,7 @@ def source_panel_html(turns: list[dict]) -> str:
 
 
 def turn_html(turn: int, question: str, answer: dict, latest: bool) -> str:
-    body = abstained_sources_html(answer, turn) if answer["abstained"] else cited_sources_html(answer, turn)
+    body = abstained_sources_html(answer, turn) if tier_of(answer) == "none" else cited_sources_html(answer, turn)
     return (f'<details class="qa-turn" id="turn-{turn}"{" open" if latest else ""}>'
             f'<summary><span class="qa-turn-n">Q{turn}</span> {esc(question)}</summary>{body}</details>')
 
@@ -167,7 +190,8 @@ def cited_sources_html(answer: dict, turn: int) -> str:
 
 
 def abstained_sources_html(answer: dict, turn: int) -> str:
-    out = [f'<p class="qa-nosay">{DOES_NOT_SAY} The closest passages:</p>']
+    closest = " The closest passages:" if answer.get("passages") else " No passage is close to the question."
+    out = [f'<p class="qa-nosay">{DOES_NOT_SAY}{closest}</p>']
     for k, p in enumerate(answer.get("passages", []), 1):
         out.append(f'<div class="qa-src" title="{esc(p["source"])}">[{k}] {esc(short_name(p["source"]))} · '
                    f'characters {p["start"]}–{p["end"]}</div>'
@@ -219,7 +243,8 @@ def header_html(summary: dict) -> str:
         names += f" and {len(sources) - 4} more"
     size = human_size(sum(s.get("bytes") or 0 for s in sources))
     docs = "document" if len(sources) == 1 else "documents"
-    return (f'<div class="qa-header"><h1>Ask the document</h1>'
+    title = "Ask the document" if len(sources) == 1 else "Ask the documents"
+    return (f'<div class="qa-header"><h1>{title}</h1>'
             f'<p>{len(sources)} {docs}: {names} · {size} · {counts.get("sentences", 0):,} sentences · '
             f'index built {esc(built_when(summary.get("built_at")))}</p>'
             f'<p class="qa-how">Every answer is copied from the text and cited; when the text does not say, '

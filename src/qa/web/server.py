@@ -22,30 +22,38 @@ def create_app(index_dir: Path | str, host: str = DEFAULT_HOST, port: int = DEFA
                uploads_dir: Path | str | None = None, upload_cache: Path | str | None = None) -> FastAPI:
     """Load the index (and the model), then build the app: API routes first, the chat mounted at /.
 
-    `uploads` (default: the QA_UPLOADS environment variable, on unless "0") adds the chat's "Add a
-    document" panel, which saves files in `uploads_dir` (default: QA_UPLOADS_DIR, else `<index>.uploads`
-    beside the index folder) and rebuilds the index. There is no API endpoint for it.
+    `uploads` (default: QA_UPLOADS, on unless "0") adds the chat's "Add a document" panel when the policy
+    allows it (qa.web.uploads.upload_policy: on loopback, or anywhere with QA_UPLOAD_TOKEN). It saves files in
+    `uploads_dir` (default: QA_UPLOADS_DIR, else data/uploads for the project's index/, else
+    `<index>.uploads`) and builds the working index beside it; `index_dir` is never written. There is no
+    API endpoint for it.
     """
     import gradio as gr
 
     from .assets import CSS, JS
     from .chat import build_chat
+    from .docs_page import add_docs
+    from .fairness import ClientLimits
+    from .guard import RequestGuard
     from .upload_cache import UploadCache, UploadLimit
-    from .uploads import MAX_UPLOAD_BYTES, Uploads, uploads_enabled
+    from .uploads import MAX_UPLOAD_BYTES, Uploads, upload_policy
 
     service = QAService(index_dir, concurrency)
     if warm_up:
         service.warm_up()
     else:
         service.holder.get()
-    app = FastAPI(title="qa: ask a document", version="1",
+    app = FastAPI(title="qa: ask a document", version="1", docs_url=None, redoc_url=None,
                   description="Extractive answers with cited sentences. The chat is at /.")
     install_error_handlers(app)
     app.include_router(api_router(service))
+    add_docs(app)
     app.state.service = service
 
-    adder = Uploads(service, uploads_dir) if uploads_enabled(uploads) else None
+    enabled, token, policy = upload_policy(uploads, host)
+    adder = Uploads(service, uploads_dir, token=token) if enabled else None
     app.state.uploads = adder
+    app.state.upload_policy = policy
     # The app's own upload cache (a private temporary folder unless `upload_cache` names one): Gradio
     # stores uploads there, and the page's files are accepted from there only (see upload_cache.py).
     cache = UploadCache(upload_cache)
@@ -54,7 +62,10 @@ def create_app(index_dir: Path | str, host: str = DEFAULT_HOST, port: int = DEFA
     app.add_middleware(UploadLimit, cache=cache)
     demo = build_chat(service, adder, cache)
     cache.blocks = demo
+    app.state.blocks = demo
     demo.queue(default_concurrency_limit=service.concurrency, max_size=64)
+    # outermost: bounds every route, Gradio's included (see guard.py)
+    app.add_middleware(RequestGuard, limits=ClientLimits(), holder=app.state)
     return gr.mount_gradio_app(
         app, demo, path="/", server_name=host, server_port=port, ssr_mode=False, mcp_server=False,
         footer_links=["settings"], run_history=False, show_error=False,
@@ -66,6 +77,8 @@ def create_app(index_dir: Path | str, host: str = DEFAULT_HOST, port: int = DEFA
 
 def check_port_free(host: str, port: int) -> None:
     """Fail at once, with one line, when the address is taken (rather than after loading the model)."""
+    if not 0 < port < 65536:
+        raise SystemExit(f"qa: error: the port must be 1 to 65535, not {port}")
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -104,10 +117,24 @@ def serve(index_dir: Path | str, host: str = DEFAULT_HOST, port: int = DEFAULT_P
           f"chat on http://{shown}:{port}/ , API on http://{shown}:{port}/api/ask (docs: /docs)",
           file=sys.stderr, flush=True)
     adder = app.state.uploads
-    if adder is not None:
-        print(f"qa: the chat can add documents (saved in {adder.folder}) and rebuild the index; "
-              "QA_UPLOADS=0 turns that off", file=sys.stderr, flush=True)
-        if host not in ("127.0.0.1", "localhost", "::1"):
-            print(f"qa: warning: anyone who can reach {shown}:{port} can add documents and rebuild the index "
-                  "(there is no login); set QA_UPLOADS=0 to prevent it", file=sys.stderr, flush=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=3)
+    where = (f" (saved in {adder.folder}, served from {adder.work}; {index_dir} is never written, and at most "
+             f"{adder.max_documents} documents, {adder.max_bytes // 2**20} MB are added)") if adder is not None else ""
+    print(f"qa: {app.state.upload_policy}{where}", file=sys.stderr, flush=True)
+    stop_cleanly_on_sigterm()
+    from .guard import MAX_CONNECTIONS, bounded_protocol
+
+    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=3,
+                http=bounded_protocol(), limit_concurrency=MAX_CONNECTIONS)
+
+
+def stop_cleanly_on_sigterm() -> None:
+    """A service stop (SIGTERM) ends the process as Ctrl-C does, through its exit handlers (which remove the
+    upload cache). uvicorn catches SIGTERM, shuts down, then raises it again under the handler it found:
+    Python's default would end the process at once, skipping them."""
+    import signal
+
+    def exit_on_sigterm(signum, frame):
+        raise SystemExit(128 + signum)
+
+    if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
+        signal.signal(signal.SIGTERM, exit_on_sigterm)

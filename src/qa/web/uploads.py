@@ -1,19 +1,28 @@
-"""Adding a document from the chat page: check the upload, save it, rebuild the index in place.
+"""Adding a document from the chat page: check the upload, save it, rebuild the index the chat serves.
 
 An upload is checked before anything is written: its size (MAX_UPLOAD_BYTES), its type by extension
 (ALLOWED_SUFFIXES) and by content (it must decode as text, `qa.reading.documents.decode`; an HTML file must have
-visible text). It is saved under a sanitised name in the uploads folder, which sits beside the index
-folder, never inside it (a rebuild swaps the index folder out): by default `<index>.uploads/`, e.g.
-`index.uploads/` next to `index/`. The index is then rebuilt from the sources it already holds plus the
-whole uploads folder with `qa.indexing.build.build`, which re-uses unchanged sources, takes a lock (one build per
-index folder, across processes) and swaps the new index in atomically. Until the new manifest appears
-the IndexHolder keeps answering from the old index; right after the build it loads the new one.
+visible text). It is saved under a sanitised name in the uploads folder: for the project's own `index/`,
+`data/uploads/` (ignored by git); for another index folder, `<index>.uploads/` beside it.
 
-Set QA_UPLOADS=0 (or pass uploads=False to create_app/serve) to leave the feature out of the page.
+The index the server was started on (the base: for `make run`, the committed `index/`) is never written.
+The first rebuild copies it to the working index beside the uploads folder (`data/uploads-index/`, or
+`<index>.uploads-index/`), adds the uploads there with `qa.indexing.build.build` (which re-uses unchanged
+sources, takes a lock, one build per index folder across processes, and swaps the new index in
+atomically) and the server answers from the working index from then on, and after a restart as long as
+it was built from the base as it is now. Until the new manifest appears the IndexHolder keeps answering
+from the old index; right after the build it loads the new one.
+
+Who may add documents: uploads are on by default only when the server is bound to a loopback address;
+on any other address only with an upload token (QA_UPLOAD_TOKEN), which the panel then asks for.
+QA_UPLOADS=0 (or uploads=False to create_app/serve) leaves the panel out everywhere. The uploads folder
+holds at most MAX_UPLOADED_DOCUMENTS files and MAX_UPLOADED_BYTES (QA_UPLOADS_MAX_DOCUMENTS,
+QA_UPLOADS_MAX_BYTES).
 """
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
 import os
 import re
@@ -24,7 +33,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
-from ..config import PROJECT_ROOT
+from ..config import DEFAULT_INDEX, PROJECT_ROOT
 from ..reading.documents import SourceError, decode, display_path
 from .render import human_size
 from .service import QAService
@@ -32,17 +41,26 @@ from .service import QAService
 log = logging.getLogger("qa.web")
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024          # 5 MB: indexing runs at ~10-20 KB of text a second here
-ALLOWED_SUFFIXES = (".txt", ".md", ".html")
+ALLOWED_SUFFIXES = (".txt", ".md", ".html", ".htm")
 MAX_NAME_CHARS = 80                          # of a saved file name, extension included
 UPLOADS_ENV = "QA_UPLOADS"                   # "0", "false", "no" or "off" turns uploads off
-UPLOADS_DIR_ENV = "QA_UPLOADS_DIR"           # another uploads folder than <index>.uploads
+UPLOADS_DIR_ENV = "QA_UPLOADS_DIR"           # another uploads folder than data/uploads or <index>.uploads
+UPLOAD_TOKEN_ENV = "QA_UPLOAD_TOKEN"         # needed to add documents (required when not bound to loopback)
+PROJECT_UPLOADS = PROJECT_ROOT / "data" / "uploads"     # for the project's own index/ (ignored by git)
+WORK_INDEX_SUFFIX = "-index"                 # the working index: beside the uploads folder, e.g. data/uploads-index
+MAX_UPLOADED_DOCUMENTS = 20                  # files in the uploads folder (QA_UPLOADS_MAX_DOCUMENTS)
+MAX_UPLOADED_BYTES = 50 * 1024 * 1024        # bytes in the uploads folder (QA_UPLOADS_MAX_BYTES)
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _MAX_SUFFIX_TRIES = 1000
-# Indexing time: about 60 sentences or 6.5-9 KB of text a second on 2 cores (docs/indexing.md, "Size"), whichever
-# is slower; a file of tiny sentences is slow for its size (31 KB of "A b." sentences took 87 s).
+# Indexing time: about 60 distinct sentences or 6.5-9 KB of distinct text a second on 2 cores (docs/indexing.md,
+# "Size"), whichever is slower; a file of tiny sentences is slow for its size (31 KB of "A b." sentences took
+# 87 s). A sentence repeated is embedded once and costs only its splitting and packing: 50,000 identical
+# paragraphs took 23 s (about 2,100 a second), 50,000 identical longer ones 30 s.
 MAX_BUILD_SECONDS = 600
 BUILD_BYTES_PER_SECOND = 9000
 BUILD_SENTENCES_PER_SECOND = 60
+REPEATED_SENTENCES_PER_SECOND = 1500
 # sentence ends, paragraph breaks and list items: at least as many as the splitter finds, counted cheaply
 _SENTENCE_END = re.compile(r"[.!?]+[\"')\]’”]*(?=\s|\Z)|\n[ \t]*\n|\n(?=[ \t]*(?:[-*•]|\d+[.)])\s)")
 PENDING_PREFIX = ".pending-"                 # marks an upload saved for a rebuild that has not completed
@@ -61,13 +79,48 @@ def uploads_enabled(value: bool | None = None) -> bool:
     return os.environ.get(UPLOADS_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
 
 
+def upload_token() -> str | None:
+    return os.environ.get(UPLOAD_TOKEN_ENV, "").strip() or None
+
+
+def upload_policy(value: bool | None = None, host: str = "127.0.0.1") -> tuple[bool, str | None, str]:
+    """(uploads on, the token they need or None, a line saying who may add documents).
+
+    On a loopback address uploads are on unless turned off; on any other address anyone who can reach the
+    page could change the index everyone is served, so they are on only with an upload token."""
+    token = upload_token()
+    if not uploads_enabled(value):
+        return False, None, "adding documents from the chat is off (QA_UPLOADS=0)"
+    if token is not None:
+        return True, token, "the chat can add documents for whoever gives the upload token (QA_UPLOAD_TOKEN)"
+    if host in LOOPBACK:
+        return True, None, "the chat can add documents (loopback only: anyone on this machine)"
+    return False, None, (f"adding documents from the chat is off: the server listens on {host}, not loopback; "
+                         f"set {UPLOAD_TOKEN_ENV} to allow it for whoever has that token")
+
+
 def default_uploads_dir(index_dir: Path | str) -> Path:
-    """QA_UPLOADS_DIR, else `<index>.uploads` beside the index folder (outside the folder a rebuild swaps)."""
+    """QA_UPLOADS_DIR; else data/uploads for the project's own index/; else `<index>.uploads` beside it."""
     configured = os.environ.get(UPLOADS_DIR_ENV, "").strip()
     if configured:
         return Path(configured)
     index_dir = Path(os.path.abspath(index_dir))
+    if index_dir == Path(os.path.abspath(DEFAULT_INDEX)):
+        return PROJECT_UPLOADS
     return index_dir.with_name(f"{index_dir.name}.uploads")
+
+
+def work_index_dir(uploads_dir: Path | str) -> Path:
+    """The index the chat builds and serves once documents are added: beside the uploads folder."""
+    uploads_dir = Path(os.path.abspath(uploads_dir))
+    return uploads_dir.with_name(f"{uploads_dir.name}{WORK_INDEX_SUFFIX}")
+
+
+def _env_size(name: str, default: int) -> int:
+    try:
+        return max(0, int(os.environ.get(name, default)))
+    except ValueError:
+        return default
 
 
 # ---------------------------------------------------------------- checks (pure functions)
@@ -108,7 +161,7 @@ def check_type(name: str, data: bytes) -> str:
         text, _encoding = decode(data)
     except SourceError as exc:
         raise UploadError(f"“{name}” is not a text file: {exc}") from None
-    if suffix == ".html":
+    if suffix in (".html", ".htm"):
         from ..reading.html import html_to_text
 
         text = html_to_text(text)
@@ -120,10 +173,16 @@ def check_type(name: str, data: bytes) -> str:
 
 
 def estimate_build_seconds(text: str, size: int | None = None) -> tuple[float, int]:
-    """(seconds to index `text`, sentences counted): the slower of its bytes and its sentence count."""
-    size = len(text.encode("utf-8", "replace")) if size is None else size
-    sentences = len(_SENTENCE_END.findall(text)) + 1
-    return max(size / BUILD_BYTES_PER_SECOND, sentences / BUILD_SENTENCES_PER_SECOND), sentences
+    """(seconds to index `text`, sentences counted): the slower of its distinct text's bytes and its distinct
+    sentences, plus a little for each repeated sentence (a build embeds identical sentences once).
+
+    `size` (the file's bytes, markup included) is no longer needed: only the text's distinct sentences count."""
+    pieces = [piece.strip() for piece in _SENTENCE_END.split(text)]
+    pieces = [piece for piece in pieces if piece] or [""]
+    distinct = set(pieces)
+    distinct_bytes = sum(len(piece.encode("utf-8", "replace")) for piece in distinct)
+    seconds = max(distinct_bytes / BUILD_BYTES_PER_SECOND, len(distinct) / BUILD_SENTENCES_PER_SECOND)
+    return seconds + (len(pieces) - len(distinct)) / REPEATED_SENTENCES_PER_SECOND, len(pieces)
 
 
 def check_build_time(name: str, text: str, size: int, limit: float = MAX_BUILD_SECONDS) -> None:
@@ -239,16 +298,68 @@ class Uploads:
     """Uploads and rebuilds for one server: one rebuild at a time, questions answered meanwhile."""
 
     def __init__(self, service: QAService, folder: Path | str | None = None, root: Path = PROJECT_ROOT,
-                 limit: int = MAX_UPLOAD_BYTES):
+                 limit: int = MAX_UPLOAD_BYTES, token: str | None = None, max_documents: int | None = None,
+                 max_bytes: int | None = None):
         self.service = service
-        self.folder = Path(os.path.abspath(folder)) if folder else default_uploads_dir(service.holder.folder)
+        self.base = Path(service.holder.folder)          # the index the server was started on: never written
+        self.folder = Path(os.path.abspath(folder)) if folder else default_uploads_dir(self.base)
+        self.work = work_index_dir(self.folder)
         self.root = root
         self.limit = limit
+        self.token = token
+        self.max_documents = (_env_size("QA_UPLOADS_MAX_DOCUMENTS", MAX_UPLOADED_DOCUMENTS)
+                              if max_documents is None else max_documents)
+        self.max_bytes = _env_size("QA_UPLOADS_MAX_BYTES", MAX_UPLOADED_BYTES) if max_bytes is None else max_bytes
         self._lock = threading.Lock()
         try:
+            if self._work_is_current(service.holder.get().manifest):
+                self._serve(self.work)                   # documents added before the restart
             self.drop_unconfirmed(service.holder.get().manifest)    # left by a rebuild killed midway
         except Exception:       # no index yet, or unreadable: the next rebuild cleans up instead
             pass
+
+    def _serve(self, folder: Path) -> None:
+        serve = getattr(self.service.holder, "serve", None)
+        if serve is not None:
+            serve(folder)
+
+    def _work_is_current(self, base_manifest: dict) -> bool:
+        """The working index exists and was built from the base's documents as they are now."""
+        from ..indexing.store import read_manifest
+
+        if not (self.work / "manifest.json").is_file():
+            return False
+        try:
+            work = read_manifest(self.work)
+        except Exception:
+            return False
+        held = {(s.get("source"), s.get("sha256")) for s in work.get("sources", [])}
+        return all((s.get("source"), s.get("sha256")) in held for s in base_manifest.get("sources", []))
+
+    def check_token(self, given) -> None:
+        """UploadError unless this server needs no token or `given` is it."""
+        if self.token is None:
+            return
+        given = given if isinstance(given, str) else ""
+        if not hmac.compare_digest(given.strip().encode("utf-8", "replace"), self.token.encode("utf-8", "replace")):
+            raise UploadError("the upload token is missing or wrong: adding documents to this server needs the "
+                              "token it was started with")
+
+    def check_room(self, size: int) -> None:
+        """UploadError when the uploads folder already holds max_documents files or adding `size` bytes would
+        take it over max_bytes."""
+        files = []
+        try:
+            files = [p for p in self.folder.iterdir() if p.is_file() and not p.name.startswith(".")]
+        except OSError:
+            pass
+        held = sum(p.stat().st_size for p in files)
+        if len(files) >= self.max_documents:
+            raise UploadError(f"the chat has added {plural(len(files), 'document')} already (the limit is "
+                              f"{self.max_documents}); remove one from {self.folder} to add another")
+        if held + size > self.max_bytes:
+            raise UploadError(f"the added documents would take {human_size(held + size)} (the limit is "
+                              f"{human_size(self.max_bytes)}); remove one from {self.folder} to add this one")
 
     @property
     def busy(self) -> bool:
@@ -259,8 +370,10 @@ class Uploads:
         name, data, text = read_upload(path, name, self.limit)
         return f"“{name}”: {human_size(len(data))}, {len(text.split()):,} words of text"
 
-    def rebuild(self, upload: Path | str | None = None, name: str | None = None) -> RebuildResult:
-        """Save the upload (if any) and rebuild the index from its sources plus the uploads folder."""
+    def rebuild(self, upload: Path | str | None = None, name: str | None = None, token=None) -> RebuildResult:
+        """Save the upload (if any) and rebuild the working index from the served sources plus the uploads
+        folder; the server then answers from it."""
+        self.check_token(token)
         if not self._lock.acquire(blocking=False):
             raise UploadError("a rebuild is already running; try again when it ends")
         try:
@@ -300,6 +413,7 @@ class Uploads:
                 return RebuildResult(message, same, changed=False, seconds=time.perf_counter() - started)
             # The file is staged: a marker names its bytes until a completed rebuild has indexed it, so
             # one left by a rebuild that was killed is removed, not indexed by the next rebuild unasked.
+            self.check_room(len(data))
             marker = self._mark_pending(digest)
             try:
                 saved, created = save_upload(self.folder, shown_name, data)
@@ -308,15 +422,16 @@ class Uploads:
                 raise
         paths = sources + ([self.folder] if self.folder.is_dir() else [])
         try:
+            self._start_work_index(getattr(index, "folder", holder.folder))
             # No byte limit here: uploads were checked above, and a source the index already holds must
             # not be dropped because it is larger than the command line's default limit.
-            report = build(paths, holder.folder, root=self.root, max_bytes=None)
+            report = build(paths, self.work, root=self.root, max_bytes=None)
         except (BuildError, SourceError) as exc:
             self._discard(saved, created, marker)
             raise UploadError(f"{exc}" if "unchanged" in str(exc) else f"{exc}; the index is unchanged") from None
         except Exception:
             self._discard(saved, created, marker)
-            log.exception("rebuilding %s failed", holder.folder)
+            log.exception("rebuilding %s failed", self.work)
             raise UploadError("the rebuild failed (the server log has the details); the index is unchanged") from None
 
         added = None
@@ -329,6 +444,7 @@ class Uploads:
                 self._discard(saved, created, marker)
                 raise UploadError(f"“{saved.name}” was not added: {reason}")
         _unlink(marker)          # confirmed: the swapped-in index holds it
+        self._serve(self.work)
         holder.get()            # load the new index now, so the next question does not wait for it
         warnings = [f"skipped {_recorded_name(Path(p), self.root)}: {why}" for p, why in report.skipped
                     if saved is None or Path(p).resolve() != saved.resolve()]
@@ -345,8 +461,24 @@ class Uploads:
                        f" and rebuilt the index in {seconds:.1f} s; {holds}.")
         else:
             message = f"Rebuilt the index in {seconds:.1f} s; {holds}."
-        log.info("upload rebuild of %s: %s", holder.folder, message)
+        log.info("upload rebuild of %s: %s", self.work, message)
         return RebuildResult(message, added, not report.unchanged, seconds, warnings)
+
+    def _start_work_index(self, served: Path) -> None:
+        """A first rebuild starts from a copy of the served index, so that its documents are re-used, not
+        embedded again; the base index itself is never written."""
+        import shutil
+
+        served = Path(served)
+        if self.work.exists() or os.path.abspath(served) == os.path.abspath(self.work) \
+                or not (served / "manifest.json").is_file():
+            return
+        staging = self.work.with_name(f".{self.work.name}.copy-{uuid.uuid4().hex[:8]}")
+        try:
+            shutil.copytree(served, staging)
+            os.replace(staging, self.work)
+        except OSError:
+            shutil.rmtree(staging, ignore_errors=True)      # the build then embeds everything instead
 
     @staticmethod
     def _discard(saved: Path | None, created: bool, marker: Path | None = None) -> None:
