@@ -1,7 +1,7 @@
 """Reader examples: the passage holds the answer where it says, negatives hold no answer, gaps are marked."""
 import random
 
-from qa.answering.passage import GAP, lay_out
+from qa.answering.reader_input import GAP, lay_out
 from qa.evaluation.squad import SquadAnswer, SquadArticle, SquadQuestion
 from qa.training.examples import Document, Mix, reader_examples, swapped
 

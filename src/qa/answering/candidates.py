@@ -12,7 +12,7 @@ from ..indexing.store import Index
 from ..indexing.keyword import terms
 from .question import QuestionInfo, has_wanted_type, question_names
 from .retrieval import Scored
-from .passage import lay_out
+from .reader_input import lay_out
 from .reader import MAX_QUESTION_TOKENS, Reader, Reading
 
 CANDIDATES = 3          # top-ranked sentences whose windows are read
@@ -67,14 +67,7 @@ def _locate(index: Index, layout: list[tuple[int, int]], start: int, end: int) -
         if pos <= start:
             offset, sid = pos, j
     text = index.sentences[sid].text
-    a, b = max(0, start - offset), min(len(text), end - offset)
-    while a < b and text[a] in _EDGE:
-        a += 1
-    while b > a and text[b - 1] in _EDGE and not (text[b - 1] == ")" and "(" in text[a:b]):
-        b -= 1
-    if a >= b:
-        return sid, 0, len(text)
-    return sid, a, b
+    return (sid, *_trim(text, max(0, start - offset), end - offset))
 
 
 def _add_features(index: Index, info: QuestionInfo, qterms: list[str], top: list[Scored],

@@ -1,5 +1,5 @@
 """Reader examples in the shape the engine reads at answer time: one passage of sentences, the answer in it
-or not (qa.answering.passage lays both out the same way).
+or not (qa.answering.reader_input lays both out the same way).
 
 From a SQuAD-shaped article (one document, questions with answer offsets):
 - a positive: the answer's sentence with the sentences that share most (IDF-weighted) terms with the
@@ -19,7 +19,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from ..answering.passage import lay_out
+from ..answering.reader_input import lay_out
 from ..evaluation.squad import SquadArticle
 from ..indexing.keyword import terms
 from ..reading.sentences import split_sentences

@@ -1,4 +1,4 @@
-"""One passage for the reader: chosen sentences laid out in document order.
+"""What the reader reads for a question: chosen sentences laid out as one passage, in document order.
 
 Runs of adjacent sentences are joined by a space, as in the text; a gap between runs is marked with the
 reader's separator token, so that it never reads two distant sentences as one. Training lays out its
