@@ -65,7 +65,7 @@ and the [CLS] token as "no answer here"; the engine takes the best span of each 
   The AUC separates answerable passages from SQuAD's real unanswerable questions (160, in Zelda) by the
   best span's score minus the no-answer score. End-to-end figures (retrieval included) are in
   `eval/report.md`.
-{_curve(folder)}- **Limits**: English only; reads the passage the engine gives it (its size: the answer model's
+{_curve(folder)}{_negatives(folder)}- **Limits**: English only; reads the passage the engine gives it (its size: the answer model's
   card); trained on encyclopedic text and product reviews, so dialogue, fiction and legal drafting
   are further from what it saw.
 - **Licence**: {LICENCE}
@@ -84,6 +84,27 @@ def _curve(folder: Path) -> str:
 
 | examples seen | SQuAD window F1 | SQuAD passage F1 | no-answer AUC | Amazon window F1 |
 |---:|---:|---:|---:|---:|
+{rows}
+
+"""
+
+
+def _negatives(folder: Path) -> str:
+    path = folder / "negatives.json"
+    if not path.exists():
+        return ""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    rows = "\n".join(
+        f"| {name} | {_f(v.get('squad_no_answer_auc'))} | {_f(v.get('squad_reader_abstains_unanswerable'))} | "
+        f"{_f(v.get('squad_reader_abstains_answerable'))} | {_f(v.get('texts_reader_abstains_unanswerable'))} | "
+        f"{_f(v.get('texts_reader_abstains_answerable'))} | {_f(v.get('squad_passage_f1'))} |"
+        for name, v in data["mixes"].items())
+    return f"""- **Which negatives help** (`negatives.json`, `python -m qa.training.negatives`: one reader per mix,
+  {data['examples']:,} examples each, the same seed; "abstains" = the reader alone puts "no answer" above its
+  best span; SQuAD's real unanswerable questions and our validation texts were never trained on):
+
+| mix | SQuAD no-answer AUC | SQuAD unanswerable: abstains | SQuAD answerable: abstains | our texts, unanswerable: abstains | our texts, answerable: abstains | SQuAD passage F1 |
+|---|---:|---:|---:|---:|---:|---:|
 {rows}
 
 """

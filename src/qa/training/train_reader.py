@@ -190,7 +190,7 @@ def train_reader(out: Path = READER_DIR, log=print, hp: dict | None = None, curv
     if curve is not None:
         record = {"hyperparameters": hp, "schedule": "constant after warm-up", "curve": points}
         out.mkdir(parents=True, exist_ok=True)
-        (out / "curve.json").write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+        (out / "learning-curve.json").write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
         return record
     out.mkdir(parents=True, exist_ok=True)
     model.half().save_pretrained(str(out), safe_serialization=True)
@@ -220,7 +220,8 @@ class Validator:
         _, _, squad = squad_split()
         self.sets = {"squad": self._items([Document.of(a, count) for a in squad], count, rng),
                      "amazon": self._items([Document.of(a, count) for a in amazon_split()["validation"]], count, rng,
-                                           every=3)}
+                                           every=3),
+                     "texts": self._items([Document.of(a, count) for a in validation_texts()], count, rng)}
         if log:
             log("validation: " + ", ".join(f"{k}: {len(v['window'])} windows, {len(v['unanswerable'])} unanswerable"
                                             for k, v in self.sets.items()))
@@ -269,13 +270,54 @@ class Validator:
             out[f"{name}_window_em"] = round(float(np.mean(em)), 4)
             out[f"{name}_passage_f1"] = round(float(np.mean(pf1)), 4)
             out[f"{name}_passage_span_in_answer"] = round(float(np.mean(hit)), 4)
+            # the reader alone abstains where "no answer" outscores its best span
+            out[f"{name}_reader_abstains_answerable"] = round(float(np.mean([r.margin < 0 for r in results["passage"]])), 4)
             if results["unanswerable"]:
                 margins = [r.margin for r in results["passage"]] + [r.margin for r in results["unanswerable"]]
                 labels = [1] * len(results["passage"]) + [0] * len(results["unanswerable"])
                 out[f"{name}_no_answer_auc"] = round(float(roc_auc_score(labels, margins)), 4)
+                out[f"{name}_reader_abstains_unanswerable"] = round(
+                    float(np.mean([r.margin < 0 for r in results["unanswerable"]])), 4)
         if not isinstance(model, Reader):
             model.train()
         return out
+
+
+def validation_texts() -> list:
+    """Our validation texts (data/texts/, eval/texts/) as SQuAD-shaped articles: each answerable question's
+    answer located inside its evidence phrase (questions whose answer is not found there are left out)."""
+    from ..config import PROJECT_ROOT
+    from ..evaluation.datasets import load_dataset
+    from ..evaluation.splits import VALIDATION_TEXTS
+    from ..evaluation.squad import SquadAnswer, SquadArticle, SquadQuestion
+
+    out = []
+    for stem in VALIDATION_TEXTS:
+        text = (PROJECT_ROOT / "data" / "texts" / f"{stem}.txt").read_text(encoding="utf-8")
+        low = " ".join(text.split()).lower()
+        flat = [i for i, ch in enumerate(text) if not ch.isspace() or (i and not text[i - 1].isspace())]
+        questions = []
+        for row in load_dataset(PROJECT_ROOT / "eval" / "texts" / f"{stem}.jsonl"):
+            if not row.answerable:
+                questions.append(SquadQuestion(row.id, row.question, [], 0))
+                continue
+            found = None
+            for phrase in row.evidence:
+                at = low.find(" ".join(phrase.split()).lower())
+                if at < 0:
+                    continue
+                start, end = flat[at], flat[min(len(flat) - 1, at + len(" ".join(phrase.split())) - 1)] + 1
+                for answer in row.answers:
+                    k = text.find(answer, start, end)
+                    if k >= 0:
+                        found = SquadAnswer(answer, k, k + len(answer))
+                        break
+                if found:
+                    break
+            if found:
+                questions.append(SquadQuestion(row.id, row.question, [found], 0))
+        out.append(SquadArticle(stem, text, [(0, len(text))], questions))
+    return out
 
 
 def _torch_reader(model, tokenizer):
@@ -308,7 +350,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m qa.training.train_reader",
                                      description="Measure the reader's learning curve (the committed reader: qa train).")
     parser.add_argument("--curve", required=True, help="example counts to validate at, e.g. 5000,10000,20000,40000")
-    parser.add_argument("--out", type=Path, required=True, help="folder for curve.json")
+    parser.add_argument("--out", type=Path, required=True, help="folder for learning-curve.json")
     args = parser.parse_args(argv)
     points = sorted(int(x) for x in args.curve.split(",") if x.strip())
     train_reader(args.out, hp={**hyperparameters(), "examples": points[-1]}, curve=points)
