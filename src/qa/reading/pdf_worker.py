@@ -1,0 +1,154 @@
+"""The part of reading a PDF that runs PDFium, in a child process with its own limits.
+
+Run by qa.reading.pdf as `python -I pdf_worker.py MEMORY_BYTES CPU_SECONDS MAX_PAGES MAX_CHARS MAX_INFLATED`
+with the PDF's bytes on standard input. It imports nothing of qa (only the standard library and
+pypdfium2), caps its own address space and CPU time before PDFium is loaded, and writes JSON lines:
+
+    {"pages": N}                                          then one line a page:
+    {"w": width, "h": height, "o": objects, "f": [[text, left, bottom, right, top, size, bold], ...]}
+    {"end": true, "chars": total}                         or, at any point, {"error": KIND, ...}
+
+A fragment ("f") is a run of characters on one line with no wide gap inside (PDFium's own line breaks,
+and gaps over GAP_EM em, such as a column gutter, end it); its box is in PDF points, origin bottom left.
+Errors: "password", "format" (not readable as a PDF), "inflated" (a compressed stream expands beyond
+MAX_INFLATED bytes), "pages" (over MAX_PAGES), "chars" (over MAX_CHARS characters of text).
+A crash or a limit reached inside PDFium ends the process; the parent says so.
+"""
+import json
+import re
+import resource
+import sys
+import zlib
+
+GAP_EM = 0.8            # a gap between two characters wider than this many em ends a fragment
+_STREAM = re.compile(rb"(?<!end)stream\r?\n")
+_IMAGE = re.compile(rb"/Subtype\s*/Image")
+_CHUNK = 1 << 16
+
+
+def inflated_size(data: bytes, limit: int) -> int:
+    """Bytes that the Flate streams of the file (images aside: text extraction never decodes them)
+    expand to, counted without keeping them, stopping once over `limit`."""
+    total = 0
+    for match in _STREAM.finditer(data):
+        start = match.end()
+        head = data[max(0, match.start() - 2048):match.start()]
+        obj = head.rfind(b" obj")
+        if _IMAGE.search(head[obj if obj >= 0 else 0:]):
+            continue
+        inflater = zlib.decompressobj()
+        pos = start
+        try:
+            while pos < len(data) and not inflater.eof:
+                chunk = data[pos:pos + _CHUNK]
+                pos += len(chunk)
+                out = inflater.decompress(chunk, _CHUNK)
+                total += len(out)
+                while inflater.unconsumed_tail and total <= limit:
+                    out = inflater.decompress(inflater.unconsumed_tail, _CHUNK)
+                    total += len(out)
+                if total > limit:
+                    return total
+        except zlib.error:
+            continue        # not Flate data (or encrypted): PDFium decides
+    return total
+
+
+def _emit(obj) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n")
+
+
+def _fragments(textpage, pdfium_c, rect) -> tuple[list, int]:
+    raw = textpage.raw
+    text = textpage.get_text_range()
+    count = pdfium_c.FPDFText_CountChars(raw)
+    if len(text) != count:          # characters outside the BMP: two UTF-16 units for one index
+        text = "".join(chr(pdfium_c.FPDFText_GetUnicode(raw, i)) for i in range(count))
+    out, current, box, size, bold = [], [], None, 0.0, False
+    last = (0.0, 0.0, 0.0, 0.0)        # the box of the previous character
+    letters = 0
+
+    def close():
+        if current and box is not None:
+            out.append(["".join(current), round(box[0], 2), round(box[1], 2), round(box[2], 2), round(box[3], 2),
+                        round(size, 2), bold])
+
+    for i, ch in enumerate(text):
+        if ch in "\r\n":
+            close()
+            current, box = [], None
+            continue
+        generated = pdfium_c.FPDFText_IsGenerated(raw, i) == 1
+        if generated:
+            if current:
+                current.append(" ")
+            continue
+        pdfium_c.FPDFText_GetLooseCharBox(raw, i, rect)
+        left, right, bottom, top = rect.left, rect.right, rect.bottom, rect.top
+        if box is not None:
+            em = max(size, 1.0)
+            overlap = min(top, last[3]) - max(bottom, last[1])
+            # a gutter, a jump back (PDFium joins the lines of a hyphenated word), or another line
+            if left - last[2] > GAP_EM * em or left < last[0] - em or \
+                    overlap < 0.3 * min(top - bottom, last[3] - last[1]):
+                if current and current[-1] == " ":
+                    current.pop()
+                close()
+                current, box = [], None
+        last = (left, bottom, right, top)
+        if box is None:
+            size = pdfium_c.FPDFText_GetFontSize(raw, i)
+            bold = pdfium_c.FPDFText_GetFontWeight(raw, i) >= 600
+            box = [left, bottom, right, top]
+        else:
+            box = [min(box[0], left), min(box[1], bottom), max(box[2], right), max(box[3], top)]
+        current.append(ch)
+        letters += ch.isalnum()
+    close()
+    return out, letters
+
+
+def main(argv: list[str]) -> int:
+    memory, cpu, max_pages, max_chars, max_inflated = (int(a) for a in argv[1:6])
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    data = sys.stdin.buffer.read()
+    if inflated_size(data, max_inflated) > max_inflated:
+        _emit({"error": "inflated"})
+        return 0
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
+
+    try:
+        pdf = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        _emit({"error": "password" if getattr(exc, "err_code", None) == pdfium_c.FPDF_ERR_PASSWORD
+               else "format", "detail": str(exc)[:200]})
+        return 0
+    pages = len(pdf)
+    _emit({"pages": pages})
+    if pages > max_pages:
+        _emit({"error": "pages", "count": pages})
+        return 0
+    rect = pdfium_c.FS_RECTF()
+    chars = letters = 0
+    for n in range(pages):
+        page = pdf[n]
+        width, height = page.get_size()
+        textpage = page.get_textpage()
+        fragments, found = _fragments(textpage, pdfium_c, rect)
+        objects = pdfium_c.FPDFPage_CountObjects(page.raw)
+        textpage.close()
+        page.close()
+        chars += sum(len(f[0]) for f in fragments)
+        letters += found
+        if chars > max_chars:
+            _emit({"error": "chars", "count": chars})
+            return 0
+        _emit({"w": round(width, 2), "h": round(height, 2), "o": objects, "f": fragments})
+    _emit({"end": True, "chars": chars, "letters": letters})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
