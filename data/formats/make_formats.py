@@ -1,7 +1,8 @@
 """Typeset texts we already evaluate as PDF and Word files, with real typesetters.
 
-    python3 data/formats/make_formats.py          # needs Debian's libreoffice-writer-nogui, hyphen-en-us,
-                                                  # texlive-latex-base, texlive-latex-recommended and lmodern
+    python3 data/formats/make_formats.py [--pages-only]   # needs Debian's libreoffice-writer-nogui,
+        # hyphen-en-us, texlive-latex-base, texlive-latex-recommended, lmodern and poppler-utils
+        # (--pages-only: only pages.json, from the PDFs as they are)
 
 Writes, beside this script (the outputs are committed, so neither tests nor CI need a typesetter):
 
@@ -179,6 +180,7 @@ def known_pages(stem: str, paras: list[str]) -> dict:
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     pages = [" ".join(page.split()) for page in text.split("\f")]
     found = {}
+    whole = " ".join(paras)
     for p in paras[1:]:
         for sentence in re.split(r"(?<=[.!?])\s+(?=[A-Z“\"])", p):
             words = sentence.split()
@@ -187,7 +189,7 @@ def known_pages(stem: str, paras: list[str]) -> dict:
             head, tail = " ".join(words[:6]), " ".join(words[-6:])
             starts = [n for n, page in enumerate(pages, 1) if head in page]
             ends = [n for n, page in enumerate(pages, 1) if tail in page]
-            if len(starts) == 1 and len(ends) == 1 and head not in found:
+            if len(starts) == 1 and len(ends) == 1 and whole.count(head) == 1 and whole.count(tail) == 1:
                 found[head] = [starts[0], ends[0]]
     return {"pages": len([p for p in pages if p]), "sentences": found}
 
@@ -198,11 +200,14 @@ def main() -> int:
         print(f"make_formats: needs {', '.join(missing)} (see the docstring)", file=sys.stderr)
         return 1
     record = {}
+    pages_only = "--pages-only" in sys.argv[1:]        # pages.json again, from the PDFs as they are
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         for stem, source in SOURCES.items():
             paras = paragraphs(source)
-            if stem in LATEX:
+            if pages_only:
+                pass
+            elif stem in LATEX:
                 latex(stem, paras, work)
                 libreoffice(stem, paras, ["docx"], work)
             else:

@@ -13,8 +13,8 @@ refused with one line, in bounded time and memory, when it is:
 - over MAX_PAGES pages (a PDF of 100,000 empty pages is refused once its page count is read), or over
   MAX_CHARS characters of text;
 - without a text layer (a scan: "would need OCR"), or without anything on its pages;
-- more than the child's limits need: MEMORY_BYTES of address space, CPU_SECONDS of CPU time, and
-  WALL_SECONDS in all (then the child is killed).
+- more than the child's limits allow: MEMORY_BYTES of address space; CPU time of 5 s + 0.05 s a page
+  (pdf_worker.CPU_BASE, CPU_PER_PAGE), at most CPU_SECONDS; WALL_SECONDS in all (then it is killed).
 """
 from __future__ import annotations
 
@@ -37,6 +37,8 @@ CPU_SECONDS = 60
 WALL_SECONDS = 90
 WORKER = Path(__file__).with_name("pdf_worker.py")
 _MIB = 1024 * 1024
+# what a child that reached its address-space limit prints (Python, the loader, C++)
+_OUT_OF_MEMORY = (b"MemoryError", b"Cannot allocate memory", b"failed to map segment", b"bad_alloc")
 
 
 def extract_pdf(data: bytes) -> Extracted:
@@ -124,8 +126,9 @@ def _message(error: dict) -> str:
 
 def _failure(returncode: int, stderr: bytes) -> str:
     if returncode == -signal.SIGXCPU or returncode == -signal.SIGKILL:
-        return f"PDF took over {CPU_SECONDS} s of CPU to read (the limit); not indexed"
-    if b"MemoryError" in stderr or returncode in (-signal.SIGABRT, -signal.SIGSEGV, -signal.SIGBUS):
+        return "PDF took too long to read (over its CPU time limit: 5 s + 0.05 s a page); not indexed"
+    if any(sign in stderr for sign in _OUT_OF_MEMORY) or returncode in (-signal.SIGABRT, -signal.SIGSEGV,
+                                                                        -signal.SIGBUS):
         return (f"the PDF reader failed on this file (corrupt, or it needs over {MEMORY_BYTES // _MIB} MB "
                 "of memory); not indexed")
     last = stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [f"exit status {returncode}"]

@@ -2,7 +2,8 @@
 
 Run by qa.reading.pdf as `python -I pdf_worker.py MEMORY_BYTES CPU_SECONDS MAX_PAGES MAX_CHARS MAX_INFLATED`
 with the PDF's bytes on standard input. It imports nothing of qa (only the standard library and
-pypdfium2), caps its own address space and CPU time before PDFium is loaded, and writes JSON lines:
+pypdfium2), caps its own address space and CPU time (CPU_SECONDS) before PDFium is loaded, lowers the
+CPU cap to CPU_BASE + CPU_PER_PAGE a page once it knows the pages, and writes JSON lines:
 
     {"pages": N}                                          then one line a page:
     {"w": width, "h": height, "o": objects, "f": [[text, left, bottom, right, top, size, bold], ...]}
@@ -20,6 +21,7 @@ import resource
 import sys
 import zlib
 
+CPU_BASE, CPU_PER_PAGE = 5.0, 0.05     # seconds of CPU a file may take: this plus this a page, up to the cap
 GAP_EM = 0.8            # a gap between two characters wider than this many em ends a fragment
 _STREAM = re.compile(rb"(?<!end)stream\r?\n")
 _IMAGE = re.compile(rb"/Subtype\s*/Image")
@@ -42,11 +44,14 @@ def inflated_size(data: bytes, limit: int) -> int:
             while pos < len(data) and not inflater.eof:
                 chunk = data[pos:pos + _CHUNK]
                 pos += len(chunk)
-                out = inflater.decompress(chunk, _CHUNK)
-                total += len(out)
-                while inflater.unconsumed_tail and total <= limit:
+                total += len(inflater.decompress(chunk, _CHUNK))
+                # what max_length held back; after the end of the stream the rest stays here unread
+                while inflater.unconsumed_tail and not inflater.eof and total <= limit:
+                    tail = len(inflater.unconsumed_tail)
                     out = inflater.decompress(inflater.unconsumed_tail, _CHUNK)
                     total += len(out)
+                    if not out and len(inflater.unconsumed_tail) == tail:
+                        break           # no progress (never seen; a guard against spinning)
                 if total > limit:
                     return total
         except zlib.error:
@@ -130,6 +135,11 @@ def main(argv: list[str]) -> int:
     if pages > max_pages:
         _emit({"error": "pages", "count": pages})
         return 0
+    # CPU time in proportion to the pages (PDFium reads hundreds a second here), within the cap given
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    budget = int(used.ru_utime + used.ru_stime + CPU_BASE + CPU_PER_PAGE * pages) + 1
+    if budget < cpu:
+        resource.setrlimit(resource.RLIMIT_CPU, (budget, budget + 1))
     rect = pdfium_c.FS_RECTF()
     chars = letters = 0
     for n in range(pages):
