@@ -17,6 +17,7 @@ import pytest
 
 from qa.config import PROJECT_ROOT
 from qa.web.render import status_html
+from reading.pdf_samples import image_pdf
 from qa.web.uploads import (ALLOWED_SUFFIXES, MAX_NAME_CHARS, MAX_UPLOAD_BYTES, Uploads, UploadError, check_size,
                             check_type, default_uploads_dir, read_upload, sanitise_name, save_upload, source_paths,
                             upload_policy, uploads_enabled, work_index_dir)
@@ -72,7 +73,7 @@ def test_type_checked_by_extension_and_content():
     assert check_type("notes.txt", "Plain text.".encode()) == "Plain text."
     assert "Hello" in check_type("page.html", b"<html><body><p>Hello there.</p></body></html>")
     assert check_type("NOTES.MD", "# Title\n\nCaf\xe9 text.".encode("cp1252")).startswith("# Title")
-    with pytest.raises(UploadError, match=r"only \.txt, \.md, \.html and \.htm files can be \(this one has '\.png'\)"):
+    with pytest.raises(UploadError, match=r"only \.txt, \.md, \.html, \.htm, \.pdf and \.docx files can be \(this one has '\.png'\)"):
         check_type("photo.png", b"text")
     with pytest.raises(UploadError, match="has no extension"):
         check_type("README", b"text")
@@ -85,7 +86,19 @@ def test_type_checked_by_extension_and_content():
     with pytest.raises(UploadError, match="no visible text"):
         check_type("page.html", b"<html><script>var x = 1;</script></html>")
     assert "Hello" in check_type("page.htm", b"<html><body><p>Hello there.</p></body></html>")   # as qa build
-    assert set(ALLOWED_SUFFIXES) == {".txt", ".md", ".html", ".htm"}
+    assert set(ALLOWED_SUFFIXES) == {".txt", ".md", ".html", ".htm", ".pdf", ".docx"}
+
+
+def test_pdf_and_docx_uploads_are_read_as_qa_build_reads_them():
+    formats = PROJECT_ROOT / "data" / "formats"
+    assert "Liaquat Ali Khan" in check_type("article.PDF", (formats / "pak-us-diplomatic-relations.pdf").read_bytes())
+    assert check_type("town.docx", (formats / "encyclopedia-barcelonnette.docx").read_bytes()).startswith("Barcelonnette")
+    with pytest.raises(UploadError, match=r"“page\.pdf” cannot be added: not a PDF \(it is an HTML page\)"):
+        check_type("page.pdf", b"<!doctype html><html><body>Hi</body></html>")
+    with pytest.raises(UploadError, match="cannot be added: no text layer: this PDF would need OCR"):
+        check_type("scan.pdf", image_pdf(1))
+    with pytest.raises(UploadError, match="cannot be added: an old Word .doc file"):
+        check_type("old.docx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600))
 
 
 def test_read_upload_checks_the_size_before_reading(tmp_path):

@@ -64,53 +64,52 @@ def _emit(obj) -> None:
 
 
 def _fragments(textpage, pdfium_c, rect) -> tuple[list, int]:
+    """The page's fragments and how many letters and digits it holds. One call into PDFium a character
+    (its box; spaces and PDFium's line breaks need none), the rest plain arithmetic: this loop is most of
+    the time a PDF takes to read."""
     raw = textpage.raw
     text = textpage.get_text_range()
     count = pdfium_c.FPDFText_CountChars(raw)
     if len(text) != count:          # characters outside the BMP: two UTF-16 units for one index
         text = "".join(chr(pdfium_c.FPDFText_GetUnicode(raw, i)) for i in range(count))
-    out, current, box, size, bold = [], [], None, 0.0, False
-    last = (0.0, 0.0, 0.0, 0.0)        # the box of the previous character
-    letters = 0
-
-    def close():
-        if current and box is not None:
-            out.append(["".join(current), round(box[0], 2), round(box[1], 2), round(box[2], 2), round(box[3], 2),
-                        round(size, 2), bold])
+    get_box, get_size, get_weight = (pdfium_c.FPDFText_GetLooseCharBox, pdfium_c.FPDFText_GetFontSize,
+                                     pdfium_c.FPDFText_GetFontWeight)
+    out = []
+    first = last = -1                   # the current fragment: text[first:last + 1]
+    x0 = y0 = x1 = y1 = 0.0             # its box
+    pl = pb = pr = pt = 0.0             # the previous character's box
+    em, bold = 1.0, False
 
     for i, ch in enumerate(text):
-        if ch in "\r\n":
-            close()
-            current, box = [], None
+        if ch == " ":
             continue
-        generated = pdfium_c.FPDFText_IsGenerated(raw, i) == 1
-        if generated:
-            if current:
-                current.append(" ")
+        if ch == "\r" or ch == "\n":
+            if first >= 0:
+                out.append([text[first:last + 1], round(x0, 2), round(y0, 2), round(x1, 2), round(y1, 2),
+                            round(em, 2), bold])
+                first = -1
             continue
-        pdfium_c.FPDFText_GetLooseCharBox(raw, i, rect)
+        get_box(raw, i, rect)
         left, right, bottom, top = rect.left, rect.right, rect.bottom, rect.top
-        if box is not None:
-            em = max(size, 1.0)
-            overlap = min(top, last[3]) - max(bottom, last[1])
-            # a gutter, a jump back (PDFium joins the lines of a hyphenated word), or another line
-            if left - last[2] > GAP_EM * em or left < last[0] - em or \
-                    overlap < 0.3 * min(top - bottom, last[3] - last[1]):
-                if current and current[-1] == " ":
-                    current.pop()
-                close()
-                current, box = [], None
-        last = (left, bottom, right, top)
-        if box is None:
-            size = pdfium_c.FPDFText_GetFontSize(raw, i)
-            bold = pdfium_c.FPDFText_GetFontWeight(raw, i) >= 600
-            box = [left, bottom, right, top]
+        # a gutter, a jump back (PDFium joins the lines of a hyphenated word), or another line
+        if first >= 0 and (left - pr > GAP_EM * em or left < pl - em
+                           or min(top, pt) - max(bottom, pb) < 0.3 * min(top - bottom, pt - pb)):
+            out.append([text[first:last + 1], round(x0, 2), round(y0, 2), round(x1, 2), round(y1, 2),
+                        round(em, 2), bold])
+            first = -1
+        if first < 0:
+            first = i
+            em = max(get_size(raw, i), 1.0)
+            bold = get_weight(raw, i) >= 600
+            x0, y0, x1, y1 = left, bottom, right, top
         else:
-            box = [min(box[0], left), min(box[1], bottom), max(box[2], right), max(box[3], top)]
-        current.append(ch)
-        letters += ch.isalnum()
-    close()
-    return out, letters
+            x0, y0 = min(x0, left), min(y0, bottom)
+            x1, y1 = max(x1, right), max(y1, top)
+        pl, pb, pr, pt = left, bottom, right, top
+        last = i
+    if first >= 0:
+        out.append([text[first:last + 1], round(x0, 2), round(y0, 2), round(x1, 2), round(y1, 2), round(em, 2), bold])
+    return out, sum(map(str.isalnum, text))
 
 
 def main(argv: list[str]) -> int:

@@ -67,7 +67,7 @@ def answer_html(answer: dict, turn: int) -> str:
         parts.append(
             f'<li>{cite_link(turn, c["n"])} “{quoted}” '
             f'<span class="qa-loc" title="{esc(c["source"])}">{esc(short_name(c["source"]))}, '
-            f'{esc(place(c, c) + ", ") if place(c, c) else ""}characters {c["start"]}–{c["end"]}</span></li>')
+            f'{esc(place(c, c)) + ", " if place(c, c) else ""}characters {c["start"]}–{c["end"]}</span></li>')
     parts.append("</ol>")
     parts.append(tier_html(tier, answer["confidence"]))
     parts.append("</div>")
