@@ -28,6 +28,7 @@ sys.path.insert(0, str(HERE.parents[1] / "src"))
 
 from make_formats import SOURCES  # noqa: E402
 
+from qa.bench.formats import long_pdf  # noqa: E402
 from qa.reading.sentences import split_sentences  # noqa: E402
 
 
@@ -77,7 +78,7 @@ def pdfplumber_text(path):
 def pdftext_text(path):
     from pdftext.extraction import plain_text_output
     import pypdfium2 as pdfium
-    return plain_text_output(str(path), sort=True), len(pdfium.PdfDocument(str(path)))
+    return plain_text_output(str(path), sort=False), len(pdfium.PdfDocument(str(path)))   # sort=True scrambled two columns
 
 
 def qa_pdf_text(path):
@@ -118,21 +119,6 @@ DOCX = {"python-docx": python_docx_text, "docx2python": docx2python_text, "mammo
         "qa (python-docx + qa.reading.docx)": qa_docx_text}
 
 
-def long_pdf(pages: int, folder: Path) -> Path:
-    """A PDF of `pages` pages: the typeset PDFs' pages, repeated."""
-    import pypdfium2 as pdfium
-    sources = [pdfium.PdfDocument(str(HERE / f"{stem}.pdf")) for stem in SOURCES]
-    out = pdfium.PdfDocument.new()
-    while len(out) < pages:
-        for src in sources:
-            take = min(len(src), pages - len(out))
-            if take > 0:
-                out.import_pages(src, list(range(take)))
-    path = folder / f"long-{pages}.pdf"
-    out.save(str(path))
-    return path
-
-
 def _timed(fn, path):
     started = time.perf_counter()
     result = fn(path)
@@ -147,7 +133,7 @@ def main() -> int:
     print("| PDF library | pages/s (3 files) | pages/s (%d pages) | sentences intact | word order |" % args.pages)
     print("|---|---:|---:|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
-        big = long_pdf(args.pages, Path(tmp))
+        big = long_pdf(args.pages, Path(tmp) / "long.pdf")
         for name, fn in PDF.items():
             try:
                 fn(HERE / "pak-us-diplomatic-relations.pdf")      # warm-up (imports)
