@@ -217,3 +217,23 @@ def test_read_document_stores_extracted_text_and_pages(tmp_path):
     doc = read_document(path, tmp_path)
     assert (doc.source, doc.offsets, doc.format, doc.encoding) == ("report.pdf", "extracted-text", "pdf", "")
     assert doc.text == "Page one says this. Page two says that.\n" and doc.pages == [0, 20]
+
+
+def test_layout_time_is_linear_in_the_fragments():
+    """Scattered characters (the worst case for columns and lines): 200,000 fragments in a few seconds."""
+    import random
+
+    from qa.reading.pdf_layout import layout
+
+    rng = random.Random(0)
+    pages = []
+    for _ in range(10):
+        fragments = []
+        for _ in range(20_000):
+            x, y = rng.uniform(0, 600), rng.uniform(0, 800)
+            fragments.append(["w", x, y, x + 5, y + 8, 10.0, False])
+        pages.append((612.0, 792.0, fragments))
+    started = time.perf_counter()
+    extracted = layout(pages)
+    assert time.perf_counter() - started < 20
+    assert len(extracted.pages) == 10

@@ -32,6 +32,7 @@ from .positions import Extracted
 
 ZONE = 0.12             # share of the page height, at the top and at the bottom, where furniture may lie
 SAME_PLACE = 3.0        # points: how far apart two pages' furniture may lie and be the same
+MAX_COLUMN_STARTS = 24  # x positions tried as column starts on a page, the most common first
 _LIGATURES = {ch: unicodedata.normalize("NFKC", ch) for ch in "\ufb00\ufb01\ufb02\ufb03\ufb04\ufb05\ufb06"}
 _HYPHENS = "\ufffe\u00ad\u2010-"     # PDFium marks a hyphen at a line end as U+FFFE; a soft hyphen; hyphens
 _SPACES = re.compile(r"[ \t]+")
@@ -102,8 +103,12 @@ def _drop_furniture(pages: list[list[Line]], heights: list[float]) -> None:
         return
     by_parity = Counter(n % 2 for n in with_text)
     furniture = set()
+    near: dict[tuple, set] = {}         # (key, edge, bucket) -> pages with it there or in a bucket beside
     for n, line, key, edge, bucket in candidates:
-        seen = set().union(*(places.get((key, edge, b), ()) for b in (bucket - 1, bucket, bucket + 1)))
+        seen = near.get((key, edge, bucket))
+        if seen is None:
+            seen = near[key, edge, bucket] = set().union(
+                *(places.get((key, edge, b), ()) for b in (bucket - 1, bucket, bucket + 1)))
         same_parity = sum(1 for m in seen if m % 2 == n % 2)
         repeated = len(seen) >= 2 and (len(seen) >= 0.5 * len(with_text) or same_parity >= 0.5 * by_parity[n % 2])
         if repeated or (len(with_text) == 1 and _PAGE_NUMBER.match(key)):
@@ -121,7 +126,9 @@ def _boundaries(lines: list[Line]) -> list[float]:
     xmin, xmax = min(line.x0 for line in lines), max(line.x1 for line in lines)
     starts = Counter(round(line.x0) for line in lines)
     found: list[float] = []
-    for x, _ in sorted(starts.items(), key=lambda item: -item[1]):
+    # the most common starts only: each is checked against every line (a page of scattered characters
+    # would otherwise cost lines x positions)
+    for x, _ in starts.most_common(MAX_COLUMN_STARTS):
         near = starts[x - 1] + starts[x] + starts[x + 1]
         if near < 3 or x <= xmin + 0.1 * (xmax - xmin) or any(abs(x - b) < 6 for b in found):
             continue
@@ -136,14 +143,16 @@ def _boundaries(lines: list[Line]) -> list[float]:
 def _visual_lines(fragments: list[Line]) -> list[Line]:
     """Fragments that overlap vertically joined into lines, top to bottom, each read left to right."""
     out: list[list[Line]] = []
+    top = bottom = 0.0                  # the band the current line's fragments share
     for f in sorted(fragments, key=lambda f: -f.y1):
         if out:
-            top, bottom = min(g.y1 for g in out[-1]), max(g.y0 for g in out[-1])
             overlap = min(top, f.y1) - max(bottom, f.y0)
             if overlap >= 0.5 * min(top - bottom, f.y1 - f.y0):
                 out[-1].append(f)
+                top, bottom = min(top, f.y1), max(bottom, f.y0)
                 continue
         out.append([f])
+        top, bottom = f.y1, f.y0
     lines = []
     for group in out:
         group.sort(key=lambda f: f.x0)
