@@ -47,6 +47,7 @@ def test_format_rows_compare_each_version_with_its_text_split():
     assert [(r["split"], round(r["delta"], 3), r["within"]) for r in rows] == [
         ("article-test (pdf)", 0.01, True), ("article-test (docx)", 0.05, False)]
     markdown = render_markdown({**data, "generated_at": "now", "seconds": 1, "threshold": 0.5, "configurations": {},
+                                "thresholds": {"hybrid": 0.5},
                                 "load_average": None, "tradeoff": {}})
     assert "## Formats" in markdown and "**not** every PDF and Word version" in markdown
     overview = markdown.split("## Overview")[1].split("## Formats")[0]
