@@ -101,6 +101,18 @@ def test_pdf_and_docx_uploads_are_read_as_qa_build_reads_them():
         check_type("old.docx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600))
 
 
+def test_a_pdf_upload_is_timed_by_its_text_not_its_bytes(tmp_path, monkeypatch):
+    """A PDF's fonts and images make it large for its text: the indexing estimate counts the text."""
+    import qa.web.uploads as uploads
+
+    pdf = tmp_path / "article.pdf"
+    pdf.write_bytes((PROJECT_ROOT / "data" / "formats" / "encyclopedia-rift-valley-fever.pdf").read_bytes())
+    sizes = []
+    monkeypatch.setattr(uploads, "check_build_time", lambda name, text, size: sizes.append(size))
+    name, data, text = read_upload(pdf)
+    assert len(data) > 100_000 and sizes == [len(text.encode("utf-8"))] and sizes[0] < 20_000   # 12 s against 2 s
+
+
 def test_read_upload_checks_the_size_before_reading(tmp_path):
     big = tmp_path / "big.txt"
     with big.open("wb") as fh:

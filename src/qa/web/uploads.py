@@ -225,7 +225,8 @@ def read_upload(path: Path | str, name: str | None = None,
         raise UploadError(f"cannot read the uploaded file “{name}”: {exc.strerror or exc}") from None
     check_size(len(data), name, limit)
     text = check_type(name, data)
-    check_build_time(name, text, len(data))
+    binary = PurePath(name).suffix.lower() in BINARY_SUFFIXES      # a PDF's size says little of its text's
+    check_build_time(name, text, len(text.encode("utf-8", "replace")) if binary else len(data))
     return name, data, text
 
 
