@@ -14,6 +14,7 @@ from qa.answering.ask import ask
 from qa.indexing.build import build
 from qa.config import DEFAULT_SOURCE, PROJECT_ROOT
 from qa.indexing.store import load_index
+from reading.pdf_samples import bomb_pdf, empty_pages_pdf, image_pdf
 
 pytestmark = pytest.mark.slow      # the index copied here is built with the real model (once per session)
 
@@ -107,6 +108,55 @@ BAD_SOURCES = {
     "folder of loops and broken links": (_folder_of_loops, "a.txt: symlink loop"),
     "folder with no readable text": (_folder_without_text, "no readable text in"),
 }
+
+
+
+def _encrypted_pdf(folder: Path) -> Path:
+    from pypdf import PdfWriter
+
+    writer = PdfWriter(clone_from=PROJECT_ROOT / "data" / "formats" / "pak-us-diplomatic-relations.pdf")
+    writer.encrypt(user_password="secret", owner_password="owner", algorithm="RC4-128")
+    writer.write(folder / "locked.pdf")
+    return folder / "locked.pdf"
+
+
+def _docx_bomb(folder: Path) -> Path:
+    import zipfile
+
+    with zipfile.ZipFile(folder / "bomb.docx", "w", zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("word/document.xml", "w", force_zip64=True) as fh:
+            for _ in range(80):
+                fh.write(b" " * (1 << 20))
+    return folder / "bomb.docx"
+
+
+def _made(name: str, make):
+    """A file whose bytes are made only when the test runs (some take a moment: 100,000 pages)."""
+    return lambda folder: _file(name, make())(folder)
+
+
+def _cut(name: str, fraction: float = 0.5):
+    whole = (PROJECT_ROOT / "data" / "formats" / name.replace("cut", "pak-us-diplomatic-relations")).read_bytes()
+    return lambda: whole[:int(len(whole) * fraction)]
+
+
+# PDF and Word files (issue 19); each bound is stated in qa/reading/pdf.py and qa/reading/docx.py
+BAD_SOURCES.update({
+    "password-protected PDF": (_encrypted_pdf, "locked.pdf: password-protected PDF"),
+    "scanned PDF": (_made("scan.pdf", lambda: image_pdf(2)), "scan.pdf: no text layer: this PDF would need OCR"),
+    "truncated PDF": (_made("cut.pdf", _cut("cut.pdf")), "cut.pdf: truncated or corrupt PDF"),
+    "PDF of 100,000 empty pages": (_made("blank.pdf", lambda: empty_pages_pdf(100_000)),
+                                   "blank.pdf: too many pages (100,000; the limit is 5,000)"),
+    "decompression bomb in a PDF stream": (_made("bomb.pdf", lambda: bomb_pdf(1 << 30)),
+                                           "bomb.pdf: a compressed stream in this PDF expands to over 256 MB"),
+    "HTML named .pdf": (_file("page.pdf", b"<!DOCTYPE html><html><body>Hi</body></html>"),
+                        "page.pdf: not a PDF (it is an HTML page)"),
+    "binary named .pdf": (_file("noise.pdf", bytes(range(256)) * 64), "noise.pdf: not a PDF (it holds binary data)"),
+    "decompression bomb in a DOCX zip": (_docx_bomb, "bomb.docx: this .docx expands to over 64 MB of XML"),
+    "truncated DOCX": (_made("cut.docx", _cut("cut.docx", 0.4)), "cut.docx: corrupt or truncated .docx"),
+    "old .doc named .docx": (_file("old.docx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600)),
+                             "old.docx: an old Word .doc file"),
+})
 
 
 @pytest.mark.parametrize("case", BAD_SOURCES)

@@ -46,7 +46,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("build", help="index files or folders (default: the bundled article); the index then holds "
                                      "exactly these, so documents it held and not named are removed (it says which)")
-    p.add_argument("sources", nargs="*", type=Path, help="files or folders of .txt, .md, .html")
+    p.add_argument("sources", nargs="*", type=Path, help="files or folders of .txt, .md, .html, .pdf, .docx")
     p.add_argument("--index", type=Path, default=DEFAULT_INDEX)
     p.add_argument("--add", action="store_true",
                    help="add SOURCES to the documents the index already holds, instead of replacing them")
@@ -329,8 +329,17 @@ def _format(answer) -> str:
         return "\n".join(lines)
     tier = TIER_WORDS.get(answer.tier, TIER_WORDS["unsure"])
     lines = [f"{answer.answer}   ({tier}; score {answer.confidence:.2f})"]
-    lines += [f"  [{c.n}] {c.source}:{c.start}-{c.end}  {c.text}" for c in answer.citations]
+    lines += [f"  [{c.n}] {c.source}:{c.start}-{c.end}{_place(c)}  {c.text}" for c in answer.citations]
     return "\n".join(lines)
+
+
+def _place(citation) -> str:
+    """What follows a citation's offsets: " (p. 12)" or " (pp. 12-13)" for a PDF, " (under “Heading”)" for a
+    Word file, "" for other sources."""
+    if citation.page:
+        same = citation.end_page in (None, citation.page)
+        return f" (p. {citation.page})" if same else f" (pp. {citation.page}-{citation.end_page})"
+    return f" (under “{citation.heading}”)" if citation.heading else ""
 
 
 def _eval(args) -> int:

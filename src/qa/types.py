@@ -36,6 +36,9 @@ class Citation:
     text: str
     before: str = ""     # neighbouring sentences, for showing the citation in context
     after: str = ""
+    page: int | None = None        # PDF: the 1-based page where the sentence starts ...
+    end_page: int | None = None    # ... and where it ends (the same page unless it crosses a page break)
+    heading: str | None = None     # DOCX: the nearest heading before the sentence
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -5,7 +5,7 @@ import re
 
 from qa.web.api import validation_message
 from qa.web.render import (DOES_NOT_SAY, adjacent_groups, answer_html, answer_in_citation, error_html,
-                           header_html, question_html, source_panel_html)
+                           header_html, place, question_html, source_panel_html)
 
 EVIL = '<img src=x onerror=alert(1)><script>alert(2)</script>"\'&'
 
@@ -136,3 +136,19 @@ def test_validation_messages_are_one_readable_line():
         == "'question' is required"
     assert "not valid JSON" in validation_message([{"type": "json_invalid", "loc": ("body", 1), "msg": "x"}])
     assert "JSON object" in validation_message([{"type": "model_attributes_type", "loc": ("body",), "msg": "x"}])
+
+
+def test_citations_from_pdf_and_word_files_say_where_they_are():
+    """"p. 12" for a PDF sentence, "pp. 12–13" across a page break, the heading for a Word file."""
+    on_page = citation(source="data/report.pdf", page=12, end_page=12)
+    across = citation(n=2, sentence=7, source="data/report.pdf", page=12, end_page=13)
+    word = citation(source="data/notes.docx", heading="Results <b>", page=None, end_page=None)
+    assert place(on_page, on_page) == "p. 12" and place(across, across) == "pp. 12–13"
+    assert place(on_page, across) == "pp. 12–13" and place(word, word) == "“Results <b>”"
+    assert place(citation(), citation()) == ""
+    html = answer_html(answer(citations=[on_page, across]), 1)
+    assert "report.pdf, p. 12, characters" in html and "report.pdf, pp. 12–13, characters" in html
+    assert "notes.docx, “Results &lt;b&gt;”, characters" in answer_html(answer(citations=[word]), 1)
+    panel = source_panel_html([{"turn": 1, "question": "When?", "answer": answer(citations=[on_page, across])}])
+    assert "report.pdf · pp. 12–13 · characters" in panel
+    assert "p. " not in answer_html(answer(), 1)      # a text file: characters only

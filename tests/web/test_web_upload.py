@@ -17,6 +17,7 @@ import pytest
 
 from qa.config import PROJECT_ROOT
 from qa.web.render import status_html
+from reading.pdf_samples import image_pdf
 from qa.web.uploads import (ALLOWED_SUFFIXES, MAX_NAME_CHARS, MAX_UPLOAD_BYTES, Uploads, UploadError, check_size,
                             check_type, default_uploads_dir, read_upload, sanitise_name, save_upload, source_paths,
                             upload_policy, uploads_enabled, work_index_dir)
@@ -72,7 +73,7 @@ def test_type_checked_by_extension_and_content():
     assert check_type("notes.txt", "Plain text.".encode()) == "Plain text."
     assert "Hello" in check_type("page.html", b"<html><body><p>Hello there.</p></body></html>")
     assert check_type("NOTES.MD", "# Title\n\nCaf\xe9 text.".encode("cp1252")).startswith("# Title")
-    with pytest.raises(UploadError, match=r"only \.txt, \.md, \.html and \.htm files can be \(this one has '\.png'\)"):
+    with pytest.raises(UploadError, match=r"only \.txt, \.md, \.html, \.htm, \.pdf and \.docx files can be \(this one has '\.png'\)"):
         check_type("photo.png", b"text")
     with pytest.raises(UploadError, match="has no extension"):
         check_type("README", b"text")
@@ -85,7 +86,31 @@ def test_type_checked_by_extension_and_content():
     with pytest.raises(UploadError, match="no visible text"):
         check_type("page.html", b"<html><script>var x = 1;</script></html>")
     assert "Hello" in check_type("page.htm", b"<html><body><p>Hello there.</p></body></html>")   # as qa build
-    assert set(ALLOWED_SUFFIXES) == {".txt", ".md", ".html", ".htm"}
+    assert set(ALLOWED_SUFFIXES) == {".txt", ".md", ".html", ".htm", ".pdf", ".docx"}
+
+
+def test_pdf_and_docx_uploads_are_read_as_qa_build_reads_them():
+    formats = PROJECT_ROOT / "data" / "formats"
+    assert "Liaquat Ali Khan" in check_type("article.PDF", (formats / "pak-us-diplomatic-relations.pdf").read_bytes())
+    assert check_type("town.docx", (formats / "encyclopedia-barcelonnette.docx").read_bytes()).startswith("Barcelonnette")
+    with pytest.raises(UploadError, match=r"“page\.pdf” cannot be added: not a PDF \(it is an HTML page\)"):
+        check_type("page.pdf", b"<!doctype html><html><body>Hi</body></html>")
+    with pytest.raises(UploadError, match="cannot be added: no text layer: this PDF would need OCR"):
+        check_type("scan.pdf", image_pdf(1))
+    with pytest.raises(UploadError, match="cannot be added: an old Word .doc file"):
+        check_type("old.docx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600))
+
+
+def test_a_pdf_upload_is_timed_by_its_text_not_its_bytes(tmp_path, monkeypatch):
+    """A PDF's fonts and images make it large for its text: the indexing estimate counts the text."""
+    import qa.web.uploads as uploads
+
+    pdf = tmp_path / "article.pdf"
+    pdf.write_bytes((PROJECT_ROOT / "data" / "formats" / "encyclopedia-rift-valley-fever.pdf").read_bytes())
+    sizes = []
+    monkeypatch.setattr(uploads, "check_build_time", lambda name, text, size: sizes.append(size))
+    name, data, text = read_upload(pdf)
+    assert len(data) > 100_000 and sizes == [len(text.encode("utf-8"))] and sizes[0] < 20_000   # 12 s against 2 s
 
 
 def test_read_upload_checks_the_size_before_reading(tmp_path):
@@ -339,19 +364,26 @@ def test_upload_a_text_file_rebuild_and_ask(upload_chat, upload_server, tmp_path
 @pytest.mark.browser
 @pytest.mark.slow
 def test_an_unsupported_upload_gets_the_apps_message_and_htm_is_taken(upload_chat, upload_server, tmp_path):
-    """Issue 20, item 16: a .pdf got Gradio's toast and a red "Error" pill; .htm worked in qa build, not here."""
+    """Issue 20, item 16: a .pdf got Gradio's toast and a red "Error" pill; .htm worked in qa build, not here.
+    (PDFs are read since issue 19: an unsupported type is a .pptx now, and a broken PDF gets its own line.)"""
     from playwright.sync_api import expect
 
     page = upload_chat.page
     log_before = len(upload_server.log.read_bytes())
-    pdf = tmp_path / "report.pdf"
-    pdf.write_bytes(b"%PDF-1.4\n1 0 obj << >> endobj\n%%EOF\n")
+    slides = tmp_path / "slides.pptx"
+    slides.write_bytes(b"PK\x03\x04" + bytes(64))
     status = open_panel(upload_chat)
-    page.locator("#qa-upload input[type=file]").set_input_files(str(pdf))
+    page.locator("#qa-upload input[type=file]").set_input_files(str(slides))
     expect(status.locator('.qa-status-error[data-action="check"]')).to_contain_text(
-        "“report.pdf” cannot be added: only .txt, .md, .html and .htm files can be")
+        "“slides.pptx” cannot be added: only .txt, .md, .html, .htm, .pdf and .docx files can be")
     expect(page.locator(".toast-body")).to_have_count(0)
     expect(page.locator("#qa-add")).not_to_contain_text("Error")
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n1 0 obj << >> endobj\n%%EOF\n")
+    page.locator("#qa-upload input[type=file]").set_input_files(str(pdf))
+    expect(status.locator('.qa-status-error[data-action="check"]')).to_contain_text(
+        "“report.pdf” cannot be added: corrupt PDF")
+    expect(page.locator(".toast-body")).to_have_count(0)
     assert "Traceback" not in upload_server.log.read_bytes()[log_before:].decode(errors="replace")   # item 7
     htm = tmp_path / "ferry.htm"
     htm.write_text("<html><body><p>The Skerra ferry first sailed in 1903.</p></body></html>", encoding="utf-8")

@@ -113,7 +113,8 @@ def _neighbour(index: Index, sid: int, step: int) -> str:
 def _citation(index: Index, n: int, sid: int) -> Citation:
     s = index.sentences[sid]
     return Citation(n=n, source=s.source, sentence=sid, start=s.start, end=s.end, text=normalise(s.text),
-                    before=_neighbour(index, sid, -1), after=_neighbour(index, sid, 1))
+                    before=_neighbour(index, sid, -1), after=_neighbour(index, sid, 1),
+                    **index.position(s.source, s.start, s.end))
 
 
 def _passage(index: Index, scored: Scored) -> Passage:

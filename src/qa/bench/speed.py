@@ -40,6 +40,7 @@ from ..evaluation.datasets import load_dataset
 from ..answering.reader import READER_DIR
 from ..evaluation.previous import previous_models
 from ..evaluation.metrics import median, percentile
+from .formats import formats_lines, measure_formats
 
 EVAL_DIR = PROJECT_ROOT / "eval"
 QUESTION_FILES = (EVAL_DIR / "article-dev.jsonl", EVAL_DIR / "article-test.jsonl")
@@ -132,6 +133,8 @@ def run_bench(out=None, quick: bool = False, scales=None) -> int:
             result["corpora"].append(entry)
             for used in (f"index-{scale}x-0", f"index-{scale}x-onnx-0"):
                 shutil.rmtree(tmp / used, ignore_errors=True)
+    result["formats"] = measure_formats()
+    _log(f"PDF: {result['formats']['pdf_pages']} pages read at {result['formats']['pdf_pages_per_s']:,.0f} pages/s")
     result["peak_rss_mb"] = _peak_rss_mb()
     result["machine"]["load_average_at_end"] = _load()
     result["targets"] = _targets(result)
@@ -461,7 +464,20 @@ def _targets(result: dict) -> list[dict]:
         if c.get("reader_adds_ms") is not None:
             out.append({"label": f"the reader's added median time ({c['name']})", "target": "<= 25 ms",
                         "value": f"{c['reader_adds_ms']:.1f} ms", "pass": c["reader_adds_ms"] <= 25})
+    formats = result.get("formats")
+    if formats:
+        rate = fastest_build_kb_per_s(result)
+        out.append({"label": f"a {formats['pdf_pages']}-page PDF read at least as fast as it is indexed",
+                    "target": ">= build KB/s", "value": f"{formats['pdf_text_kb_per_s']:,.0f} / {rate:,.1f} KB/s",
+                    "pass": formats["pdf_text_kb_per_s"] >= rate})
     return out + _onnx_targets(result)
+
+
+def fastest_build_kb_per_s(result: dict) -> float:
+    """The build's best rate of the run, over every corpus and backend: KB of text indexed a second."""
+    rates = [c["bytes"] / 1000 / s for c in result["corpora"]
+             for s in (c.get("build_median_s"), c.get("onnx", {}).get("build_median_s")) if s]
+    return max(rates, default=0.0)
 
 
 def _onnx_targets(result: dict) -> list[dict]:
@@ -561,6 +577,8 @@ def render_markdown(result: dict) -> str:
                   "| backend | intra-op threads | one question | build batches |", "|---|---:|---:|---:|"]
         lines += [f"| {r['backend']} | {r['threads']} | {r['query_median_ms']:.2f} ms | "
                   f"{r['batch_texts_per_s']:,.0f} texts/s |" for r in threads["rows"]]
+    if result.get("formats"):
+        lines += formats_lines(result["formats"], fastest_build_kb_per_s(result))
     if len(corpora) == 1:
         lines += ["", "The 100× corpus was skipped (`--quick`)."]
     if corpora[0].get("first_build_s") is not None:
@@ -628,6 +646,11 @@ def summary(result: dict) -> str:
         lines.append(f"{'':>8}  ONNX Runtime: " + (f"build {o['build_median_s']:.2f} s, " if "build_median_s" in o else "")
                      + f"ask median {o['ask_median_ms']:.1f} ms, embed {o['embed_median_ms']:.1f} ms, "
                      f"{o['answers_differ']} answers differ from torch's")
+    if result.get("formats"):
+        f = result["formats"]
+        lines.append(f"     pdf: {f['pdf_pages']} pages read at {f['pdf_pages_per_s']:,.0f} pages/s "
+                     f"({f['pdf_text_kb_per_s']:,.0f} KB of text/s; the build indexes "
+                     f"{fastest_build_kb_per_s(result):,.1f} KB/s)")
     return "\n".join(lines)
 
 

@@ -1,7 +1,7 @@
 """The documents the evaluation asks questions of, each with its own index (built once, then reused).
 
 SQuAD articles become text files (paragraphs in order, a blank line between); the varied texts in
-data/texts/ are indexed as they are. Everything generated lives under eval/.work/ (not committed).
+data/texts/ are indexed as they are, and some of them (and the article) typeset as PDF and Word files too. Everything generated lives under eval/.work/ (not committed).
 """
 from __future__ import annotations
 
@@ -15,6 +15,12 @@ from .squad import SquadArticle
 WORK = PROJECT_ROOT / "eval" / ".work"
 TEXTS = PROJECT_ROOT / "data" / "texts"
 TEXT_SETS = PROJECT_ROOT / "eval" / "texts"
+FORMATS = PROJECT_ROOT / "data" / "formats"
+# question sets asked again of their document typeset as PDF and Word files (data/formats/README.md)
+FORMAT_SETS = {"article-test": "pak-us-diplomatic-relations",
+               "encyclopedia-barcelonnette": "encyclopedia-barcelonnette",
+               "encyclopedia-rift-valley-fever": "encyclopedia-rift-valley-fever"}
+FORMAT_SUFFIXES = (".pdf", ".docx")
 
 
 def document_index(path: Path, folder: Path, log=lambda m: None) -> Index:
@@ -53,3 +59,14 @@ def squad_rows(article: SquadArticle, index: Index) -> tuple[list[Row], list[lis
 def text_index(stem: str, work: Path = WORK) -> Index:
     """The index of data/texts/<stem>.txt."""
     return document_index(TEXTS / f"{stem}.txt", work / "texts" / f"{stem}.index")
+
+
+def format_versions(dataset: Path) -> list[Path]:
+    """The PDF and Word versions of the document a question set asks about, where there are some."""
+    stem = FORMAT_SETS.get(Path(dataset).stem)
+    return [FORMATS / f"{stem}{suffix}" for suffix in FORMAT_SUFFIXES if stem and (FORMATS / f"{stem}{suffix}").exists()]
+
+
+def format_index(path: Path, work: Path = WORK) -> Index:
+    """The index of one typeset version (data/formats/<name>)."""
+    return document_index(path, work / "formats" / f"{path.name}.index")

@@ -71,9 +71,11 @@ def source_path(source: str, root: Path = PROJECT_ROOT) -> Path:
 
 
 def read_source(source: str, root: Path = PROJECT_ROOT) -> str:
-    """The file's text exactly as stored (no newline translation), which offsets point into."""
-    from ..reading.documents import decode
-    return decode(source_path(source, root).read_bytes())[0]
+    """The text that offsets into the source point into: the file's text exactly as stored (no newline
+    translation), or for HTML, PDF and Word files the text read out of them, as `qa build` reads it
+    (an index keeps that text too: `Index.source_text`)."""
+    from ..reading.documents import read_document
+    return read_document(source_path(source, root), root, max_bytes=None).text
 
 
 def collapse_with_map(raw: str) -> tuple[str, list[int]]:

@@ -91,6 +91,7 @@ def render_markdown(data: dict) -> str:
         "",
     ]
     lines += _overview(data)
+    lines += _formats_section(data)
     lines += _tiers_section(data)
     lines += _squad_section(data)
     lines += _backend_section(data)
@@ -111,6 +112,8 @@ def _overview(data: dict) -> list[str]:
                  f"{label} {c}" for _, label in OVERVIEW for c in configs) + " |",
              "|---|---|---|---:|" + "---:|" * (len(OVERVIEW) * len(configs))]
     for name, split in data["splits"].items():
+        if split.get("role") == "format":
+            continue            # in their own table, beside the split they repeat
         cells = []
         for key, _ in OVERVIEW:
             for c in configs:
@@ -149,7 +152,7 @@ def _tiers_section(data: dict) -> list[str]:
                          for c in configs if c in data["thresholds"]) + ".", "",
              "| split | role | config | " + " | ".join(label for _, label in TIER_COLUMNS) + " |",
              "|---|---|---|" + "---:|" * len(TIER_COLUMNS)]
-    rows = [(name, s.get("role", ""), s["metrics"]) for name, s in data["splits"].items()]
+    rows = [(name, s.get("role", ""), s["metrics"]) for name, s in data["splits"].items() if s.get("role") != "format"]
     rows += [(f"**all {role} splits, mean**", role, pooled) for role, pooled in data.get("pooled", {}).items()]
     for name, role, metrics in rows:
         for c in configs:
@@ -181,6 +184,49 @@ def _squad_section(data: dict) -> list[str]:
 
 def _pct(value) -> str:
     return "–" if value is None else f"{value:.1f}"
+
+
+FORMAT_TOLERANCE = 0.02      # hit@1 of a PDF or Word version within this of the text's (issue 19)
+
+
+def format_rows(data: dict) -> list[dict]:
+    """Each PDF or Word version of a split beside the text split, same run, the product (hybrid)."""
+    rows = []
+    for name, split in data["splits"].items():
+        text = data["splits"].get(split.get("of") or "")
+        if split.get("role") != "format" or text is None:
+            continue
+        ours, theirs = split["metrics"]["hybrid"], text["metrics"]["hybrid"]
+        delta = abs(ours["hit@1"] - theirs["hit@1"]) if None not in (ours["hit@1"], theirs["hit@1"]) else None
+        rows.append({"split": name, "of": split["of"], "rows": split["rows"], "source": split["sources"][0],
+                     "hit@1": ours["hit@1"], "text_hit@1": theirs["hit@1"], "delta": delta,
+                     "f1": ours["f1"], "text_f1": theirs["f1"], "same_citation": split.get("same_citation"),
+                     "exact_offsets": ours["exact_offsets"], "missing_evidence": len(split["missing_evidence"]),
+                     "within": delta is not None and delta <= FORMAT_TOLERANCE + 1e-9})
+    return rows
+
+
+def _formats_section(data: dict) -> list[str]:
+    rows = format_rows(data)
+    if not rows:
+        return []
+    lines = ["## Formats: the same questions asked of the PDF and Word versions, same run", "",
+             "The documents typeset as PDF and .docx (`data/formats/`) indexed on their own; the evidence is "
+             "located in the text read out of them. The product (hybrid) on each, beside the text split. "
+             f"Target: hit@1 within {FORMAT_TOLERANCE:.2f} of the text's. \"same top citation\" is the share of "
+             "questions whose first cited sentence reads the same (whitespace aside) as from the text.", "",
+             "| split | document | questions | hit@1 | text hit@1 | Δ | F1 | text F1 | same top citation | "
+             "exact offsets | evidence not found |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        lines.append(f"| {r['split']} | `{r['source']}` | {r['rows']} | {_fmt(r['hit@1'], 'hit@1')} | "
+                     f"{_fmt(r['text_hit@1'], 'hit@1')} | {_fmt(r['delta'], 'delta')} | {_fmt(r['f1'], 'f1')} | "
+                     f"{_fmt(r['text_f1'], 'f1')} | {_fmt(r['same_citation'], 'same')} | "
+                     f"{_fmt(r['exact_offsets'], 'exact_offsets')} | {r['missing_evidence']} |")
+    held = all(r["within"] for r in rows)
+    lines += ["", f"hit@1 within {FORMAT_TOLERANCE:.2f} of the text's on " +
+              ("every PDF and Word version." if held else "**not** every PDF and Word version."), ""]
+    return lines
 
 
 BACKEND_METRICS = ("hit@1", "f1", "abstention_unanswerable", "false_abstention", "exact_offsets")
@@ -222,6 +268,8 @@ def _backend_section(data: dict) -> list[str]:
              "|---|---:|---:|" + "---:|---:|---:|" * len(variants)]
     verdict = {v: True for v in variants}
     for name, split in data["splits"].items():
+        if split.get("role") == "format":
+            continue
         cells, ref_ms = [], None
         for v in variants:
             d = backend_differences(split, names[v], reference)

@@ -14,7 +14,8 @@ from ..indexing.store import Index, load_index
 from . import report as report_mod
 from .configurations import (COMPARED, CONFIGURATIONS, DESCRIPTIONS, backend_names,
                              make_configurations)
-from .corpora import TEXT_SETS, TEXTS, squad_document, squad_index, squad_rows, text_index
+from .corpora import (TEXT_SETS, TEXTS, format_index, format_versions, squad_document, squad_index, squad_rows,
+                      text_index)
 from .datasets import DatasetError, EvidenceLocator, Row, Span, load_dataset, read_source
 from .failures import classify
 from .scoring import aggregate, curve_point, is_right, score_row, threshold_curve
@@ -42,8 +43,10 @@ class Split:
     gold: list[list[Span]] = field(default_factory=list)
     texts: dict[str, str] = field(default_factory=dict)
     predictions: dict[str, list] = field(default_factory=dict)     # configuration -> one Prediction a row
-    role: str = "test"        # dev (retrieval tuned, reader trained), validation (thresholds chosen), test
+    role: str = "test"        # dev (retrieval tuned, reader trained), validation (thresholds chosen), test,
+                              # or format (a split's questions asked of its document as a PDF or Word file)
     kind: str = ""            # what kind of text it asks about
+    of: str | None = None     # a format split: the name of the split it repeats
 
 
 def split_role(path: Path) -> str:
@@ -92,9 +95,12 @@ def _run(index, datasets, out, squad=None, previous="default") -> int:
     previous_dir = previous_models(previous, _log) if previous else None
     configurations = make_configurations(settings, previous=previous_dir)
     splits = [_split(p, article) for p in paths] + [_squad_split(a, role) for a, role in squad_articles]
+    splits += [version for split in list(splits) for version in _format_splits(split)]
     for split in splits:
-        _predict(split, configurations)
-        _log(f"{split.name}: {len(split.rows)} questions x {len(configurations)} configurations")
+        # a format split is compared with its text split on the product alone
+        chosen = [c for c in configurations if c.name == "hybrid"] if split.role == "format" else configurations
+        _predict(split, chosen)
+        _log(f"{split.name}: {len(split.rows)} questions x {len(chosen)} configurations")
 
     thresholds = {c.name: c.threshold for c in configurations}
     confident = {c.name: getattr(c, "confident", None) for c in configurations}
@@ -111,7 +117,7 @@ def _split(path: Path, article: Index) -> Split:
     in_texts = path.resolve().parent == TEXT_SETS.resolve() and (TEXTS / f"{path.stem}.txt").exists()
     index = text_index(path.stem) if in_texts else _index_for(rows, article)
     sources = [d["source"] for d in index.manifest["sources"]]
-    texts = {s: read_source(s) for s in sources}
+    texts = stored_texts(index)
     locator = EvidenceLocator(texts)
     gold = [locator.gold_spans(r) for r in rows]
     for r, g in zip(rows, gold):
@@ -119,6 +125,29 @@ def _split(path: Path, article: Index) -> Split:
             _log(f"warning: {path.name} {r.id}: evidence not found in {', '.join(sources)}")
     kind = path.stem.split("-")[0] if in_texts else ("article" if index is article else "licence")
     return Split(path.stem, path, rows, index, gold, texts, role=split_role(path), kind=kind)
+
+
+def _format_splits(split: Split) -> list[Split]:
+    """The split's questions asked of its document typeset as PDF and Word files (data/formats/), with the
+    evidence located in the text read out of them (what their citations' offsets point into)."""
+    out = []
+    for path in format_versions(split.dataset):
+        index = format_index(path)
+        texts = stored_texts(index)
+        locator = EvidenceLocator(texts)
+        gold = [locator.gold_spans(r) for r in split.rows]
+        for r, g in zip(split.rows, gold):
+            if r.answerable and not g:
+                _log(f"warning: {split.dataset.name} {r.id}: evidence not found in {path.name}")
+        out.append(Split(f"{split.name} ({path.suffix[1:]})", split.dataset, split.rows, index, gold, texts,
+                         role="format", kind=split.kind, of=split.name))
+    return out
+
+
+def stored_texts(index: Index) -> dict[str, str]:
+    """Each source's text as its citations' offsets see it: the file, or the text extracted from it."""
+    return {d["source"]: (index.source_text(d["source"]) if d.get("text") else None) or read_source(d["source"])
+            for d in index.manifest["sources"]}
 
 
 def _squad_articles(files) -> list[tuple[SquadArticle, str]]:
@@ -230,11 +259,23 @@ def _report_data(splits: list[Split], settings: RetrievalSettings, thresholds: d
         entry["curve"] = threshold_curve(split.rows, hybrid, split.gold)
         entry["at_threshold"] = curve_point(split.rows, hybrid, right, threshold)
         entry["targets"] = report_mod.check_targets(entry["metrics"]["hybrid"], entry["squad_v2"]["hybrid"],
-                                                    split.kind == "squad") if split.role != "dev" else None
+                                                    split.kind == "squad") if split.role not in ("dev", "format") else None
+        if split.of is not None:
+            entry["of"] = split.of
+            entry["same_citation"] = _same_citation(split, next(s for s in splits if s.name == split.of))
         data["splits"][split.name] = entry
     data["pooled"] = _pooled(data["splits"])
     data["tradeoff"] = _tradeoff(splits, thresholds)
     return data
+
+
+def _same_citation(version: Split, text: Split) -> float:
+    """Share of questions whose first cited sentence (hybrid, at threshold 0) reads the same, whitespace aside,
+    from the PDF or Word version as from the text."""
+    pairs = list(zip(version.predictions["hybrid"], text.predictions["hybrid"]))
+    same = sum(bool(a.citations) == bool(b.citations) and (not a.citations or
+               " ".join(a.citations[0].text.split()) == " ".join(b.citations[0].text.split())) for a, b in pairs)
+    return same / len(pairs) if pairs else 1.0
 
 
 def _pooled(entries: dict) -> dict:

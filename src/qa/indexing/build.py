@@ -486,6 +486,10 @@ def _with_info(part: _Part, doc: Document) -> _Part:
             "chunks": len(part.chunks)}
     if doc.offsets != "file":
         info.update(text=_stored_text_name(doc), text_sha256=doc.text_sha256)
+    if doc.format:      # PDF, DOCX: no encoding (not text); where pages and headings start in the text
+        del info["encoding"]
+        info["format"] = doc.format
+        info.update({k: v for k, v in (("pages", doc.pages), ("headings", doc.headings)) if v})
     return _Part(info, part.sentences, part.chunks, part.sentence_vectors, part.chunk_vectors)
 
 

@@ -8,8 +8,9 @@ Layout of an index folder (plain files, no pickle):
   sentences.faiss          sentence vectors
   keyword_chunks/          BM25 over chunks (bm25s files)
   keyword_sentences/       BM25 over sentences
-  sources/<sha256>.txt     the extracted text of each HTML source: its citations' offsets point into this
-                           (manifest: "offsets": "extracted-text", "text": "sources/<sha256>.txt"); the
+  sources/<sha256>.txt     the extracted text of each HTML, PDF or DOCX source: its citations' offsets point
+                           into this (manifest: "offsets": "extracted-text", "text": "sources/<sha256>.txt";
+                           PDF and DOCX also "format", and "pages" or "headings": qa.reading.positions); the
                            offsets of other sources point into the file itself ("offsets": "file")
 
 Above COMPRESS_THRESHOLD chunks (manifest "faiss": {"chunks": "ivfpq", "sentences": "float16"}) the vectors
@@ -23,6 +24,7 @@ are kept compact instead:
 from __future__ import annotations
 
 import codecs
+import functools
 import glob
 import json
 import os
@@ -38,6 +40,7 @@ import numpy as np
 
 from ..config import MODEL_DIMS, ChunkSettings, settings_record
 from .keyword import KeywordIndex
+from ..reading.positions import layout_problem, locate
 from ..types import Chunk, Sentence
 
 MANIFEST = "manifest.json"
@@ -80,6 +83,15 @@ class Index:
     @property
     def build_id(self) -> str:
         return self.manifest["build_id"]
+
+    @functools.cached_property
+    def _source_info(self) -> dict:
+        return {info["source"]: info for info in self.manifest.get("sources", [])}
+
+    def position(self, source: str, start: int, end: int) -> dict:
+        """Where a span of a source lies: {"page", "end_page"} for a PDF, {"heading"} for a .docx, else {}."""
+        info = self._source_info.get(source)
+        return locate(info, start, end) if info else {}
 
     def source_text(self, source: str, root: Path | None = None) -> str | None:
         """The text a source's citation offsets point into, or None when it is no longer available.
@@ -357,6 +369,9 @@ def _manifest_problem(manifest: dict) -> str | None:
                 return f"unknown encoding {info['encoding']!r} for {info['source']}"
         if "text" in info and not re.fullmatch(rf"{SOURCES}/[0-9a-f]{{64}}\.txt", info["text"]):
             return f"text of {info['source']} is not a file in {SOURCES}/"
+        layout = layout_problem(info)
+        if layout:
+            return f"{layout} ({info['source']})"
     kind = manifest.get("faiss", {"chunks": "flat"})
     if kind not in ({"chunks": "flat"}, {"chunks": "hnsw"}, {"chunks": "ivfpq", "sentences": "float16"}):
         return "faiss is not one of the vector layouts this code writes"

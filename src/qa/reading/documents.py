@@ -14,7 +14,8 @@ import numpy as np
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text", ".rst"}
 HTML_SUFFIXES = {".html", ".htm"}
-SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES
+BINARY_SUFFIXES = {".pdf": "pdf", ".docx": "docx"}     # read by qa.reading.pdf / qa.reading.docx
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | set(BINARY_SUFFIXES)
 FALLBACK_ENCODINGS = ("utf-8", "utf-16", "cp1252")
 # Larger files are refused unread: indexing runs at about 9 KB of text a second on 2 CPU cores (spaCy
 # and the embedder), so 20 MB is already a 40-minute build. `qa build --max-bytes` raises the limit.
@@ -45,6 +46,9 @@ class Document:
     encoding: str
     size: int
     offsets: str = "file"    # "file": into the decoded file; "extracted-text": into `text`, not the raw file
+    format: str | None = None           # "pdf" or "docx" (their encoding is "": they are not text)
+    pages: list[int] | None = None      # PDF: offset in `text` where each page starts (qa.reading.positions)
+    headings: list | None = None        # DOCX: [offset, level, text] of each heading
 
     @property
     def text_sha256(self) -> str:
@@ -238,6 +242,9 @@ def _histogram(values: np.ndarray, size: int, block: int = 1 << 20) -> np.ndarra
 def read_document(path: Path, root: Path, max_bytes: int | None = DEFAULT_MAX_BYTES) -> Document:
     """Read and decode one source file; SourceError says why it cannot be used."""
     data = _read_limited(path, max_bytes)
+    kind = BINARY_SUFFIXES.get(path.suffix.lower())
+    if kind is not None:
+        return _read_binary(path, root, data, kind)
     text, encoding = decode(data)
     offsets = "file"
     if path.suffix.lower() in HTML_SUFFIXES:
@@ -255,6 +262,23 @@ def read_document(path: Path, root: Path, max_bytes: int | None = DEFAULT_MAX_BY
         size=len(data),
         offsets=offsets,
     )
+
+
+def extract_binary(data: bytes, kind: str):
+    """The text of a PDF or .docx file's bytes (a qa.reading.positions.Extracted), or SourceError."""
+    if kind == "pdf":
+        from .pdf import extract_pdf
+        return extract_pdf(data)
+    from .docx import extract_docx
+    return extract_docx(data)
+
+
+def _read_binary(path: Path, root: Path, data: bytes, kind: str) -> Document:
+    extracted = extract_binary(data, kind)
+    return Document(source=display_path(path, root), path=path, text=extracted.text,
+                    sha256=hashlib.sha256(data).hexdigest(), encoding="", size=len(data),
+                    offsets="extracted-text", format=kind, pages=extracted.pages or None,
+                    headings=extracted.headings or None)
 
 
 def _read_limited(path: Path, max_bytes: int | None) -> bytes:

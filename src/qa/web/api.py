@@ -46,11 +46,15 @@ class CitationOut(BaseModel):
     n: int
     source: str
     sentence: int
-    start: int = Field(description="character offset into the source file")
+    start: int = Field(description="character offset into the source file (for HTML, PDF and Word files, into "
+                                   "the text extracted from it)")
     end: int
     text: str = Field(description="the cited sentence, whitespace-normalised")
     before: str
     after: str
+    page: int | None = Field(None, description="PDF: the page (1-based) where the sentence starts")
+    end_page: int | None = Field(None, description="PDF: the page where it ends (the same unless it crosses one)")
+    heading: str | None = Field(None, description="Word (.docx): the nearest heading before the sentence")
 
 
 class PassageOut(BaseModel):

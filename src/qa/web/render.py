@@ -67,7 +67,7 @@ def answer_html(answer: dict, turn: int) -> str:
         parts.append(
             f'<li>{cite_link(turn, c["n"])} “{quoted}” '
             f'<span class="qa-loc" title="{esc(c["source"])}">{esc(short_name(c["source"]))}, '
-            f'characters {c["start"]}–{c["end"]}</span></li>')
+            f'{esc(place(c, c)) + ", " if place(c, c) else ""}characters {c["start"]}–{c["end"]}</span></li>')
     parts.append("</ol>")
     parts.append(tier_html(tier, answer["confidence"]))
     parts.append("</div>")
@@ -145,6 +145,16 @@ def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
     return text[:cut if cut > limit // 2 else limit] + " …"
 
 
+def place(first: dict, last: dict) -> str:
+    """Where cited sentences (first to last) lie beyond their characters: "p. 12", "pp. 12–13" for a PDF,
+    the heading above them for a Word file; "" for other sources."""
+    page, end = first.get("page"), last.get("end_page") or last.get("page")
+    if page:
+        return f"p. {page}" if not end or end == page else f"pp. {page}–{end}"
+    heading = first.get("heading")
+    return f"“{heading}”" if heading else ""
+
+
 def short_name(source: str) -> str:
     return PurePath(source).name or source
 
@@ -183,8 +193,9 @@ def cited_sources_html(answer: dict, turn: int) -> str:
                              f'<sup class="qa-n">{c["n"]}</sup>{text}</span>')
         before = f'<span class="qa-ctx">{esc(first["before"])}</span> ' if first.get("before") else ""
         after = f' <span class="qa-ctx">{esc(last["after"])}</span>' if last.get("after") else ""
+        where = place(first, last)
         out.append(f'<div class="qa-src" title="{esc(first["source"])}">{esc(short_name(first["source"]))} · '
-                   f'characters {first["start"]}–{last["end"]}</div>'
+                   f'{esc(where) + " · " if where else ""}characters {first["start"]}–{last["end"]}</div>'
                    f'<p class="qa-passage">{before}{" ".join(sentences)}{after}</p>')
     return "".join(out)
 

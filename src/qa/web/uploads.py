@@ -13,6 +13,8 @@ atomically) and the server answers from the working index from then on, and afte
 it was built from the base as it is now. Until the new manifest appears the IndexHolder keeps answering
 from the old index; right after the build it loads the new one.
 
+A PDF or .docx upload must give text as `qa build` reads it (`qa.reading.documents.extract_binary`).
+
 Who may add documents: uploads are on by default only when the server is bound to a loopback address;
 on any other address only with an upload token (QA_UPLOAD_TOKEN), which the panel then asks for.
 QA_UPLOADS=0 (or uploads=False to create_app/serve) leaves the panel out everywhere. The uploads folder
@@ -34,14 +36,14 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
 from ..config import DEFAULT_INDEX, PROJECT_ROOT
-from ..reading.documents import SourceError, decode, display_path
+from ..reading.documents import BINARY_SUFFIXES, SourceError, decode, display_path, extract_binary
 from .render import human_size
 from .service import QAService
 
 log = logging.getLogger("qa.web")
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024          # 5 MB: indexing runs at ~10-20 KB of text a second here
-ALLOWED_SUFFIXES = (".txt", ".md", ".html", ".htm")
+ALLOWED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf", ".docx")
 MAX_NAME_CHARS = 80                          # of a saved file name, extension included
 UPLOADS_ENV = "QA_UPLOADS"                   # "0", "false", "no" or "off" turns uploads off
 UPLOADS_DIR_ENV = "QA_UPLOADS_DIR"           # another uploads folder than data/uploads or <index>.uploads
@@ -157,6 +159,12 @@ def check_type(name: str, data: bytes) -> str:
     if suffix not in ALLOWED_SUFFIXES:
         shown = f"'{suffix}'" if suffix else "no extension"
         raise UploadError(f"“{name}” cannot be added: only {_allowed_list()} files can be (this one has {shown})")
+    kind = BINARY_SUFFIXES.get(suffix)
+    if kind is not None:        # PDF, .docx: read as `qa build` reads them, in the same bounds
+        try:
+            return extract_binary(data, kind).text
+        except SourceError as exc:
+            raise UploadError(f"“{name}” cannot be added: {exc}") from None
     try:
         text, _encoding = decode(data)
     except SourceError as exc:
@@ -217,7 +225,8 @@ def read_upload(path: Path | str, name: str | None = None,
         raise UploadError(f"cannot read the uploaded file “{name}”: {exc.strerror or exc}") from None
     check_size(len(data), name, limit)
     text = check_type(name, data)
-    check_build_time(name, text, len(data))
+    binary = PurePath(name).suffix.lower() in BINARY_SUFFIXES      # a PDF's size says little of its text's
+    check_build_time(name, text, len(text.encode("utf-8", "replace")) if binary else len(data))
     return name, data, text
 
 
