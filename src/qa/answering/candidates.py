@@ -70,22 +70,48 @@ def _locate(index: Index, layout: list[tuple[int, int]], start: int, end: int) -
     return (sid, *_trim(text, max(0, start - offset), end - offset))
 
 
+class _Question:
+    """A question's terms weighted by the document's IDF, computed once for all of its candidates."""
+
+    def __init__(self, index: Index, info: QuestionInfo, qterms: list[str]):
+        self.kw = index.keyword_sentences
+        self.info = info
+        self.unique = list(dict.fromkeys(qterms))
+        self.weights = {t: self.kw.idf(t) for t in self.unique}
+        self.total = sum(self.weights.values()) or 1.0
+        self.unseen = sum(w for t, w in self.weights.items() if not self.kw.knows(t)) / self.total
+        self.names = question_names(info.text)
+        self.expects_type = info.qtype not in ("other", "noun", "manner", "action", "reason")
+
+    def text_features(self, sentence, start: int, end: int, around: set) -> dict:
+        """How the span and its sentence meet the question: answer length, the question's words echoed in
+        the answer, the question's terms covered by the sentence and by `around` (the terms of the text read
+        with it), the most specific term missing there, names of the question missing, answer type."""
+        present = set(terms(sentence.text))
+        answer_terms = set(terms(sentence.text[start:end]))
+        typed = has_wanted_type(self.info, (start, end), sentence.entities)
+        weights, total = self.weights, self.total
+        return {
+            "answer_words": math.log1p(len(sentence.text[start:end].split())),
+            "whole_sentence": float(end - start >= 0.9 * len(sentence.text)),
+            "echo": len(answer_terms & set(self.unique)) / len(answer_terms) if answer_terms else 1.0,
+            "coverage": sum(w for t, w in weights.items() if t in present) / total,
+            "window_coverage": sum(w for t, w in weights.items() if t in around) / total,
+            "missing": max((w for t, w in weights.items() if t not in around and self.kw.knows(t)), default=0.0)
+            / self.kw.idf_unseen(),
+            "unseen": self.unseen,
+            "names_missing": len(self.names - around) / len(self.names) if self.names else 0.0,
+            "typed": (1.0 if typed else 0.0) if self.expects_type else 0.5,
+        }
+
+
 def _add_features(index: Index, info: QuestionInfo, qterms: list[str], top: list[Scored],
                   windows: list[list[int]], out: list[Candidate]) -> None:
-    kw = index.keyword_sentences
-    unique = list(dict.fromkeys(qterms))
-    weights = {t: kw.idf(t) for t in unique}
-    total = sum(weights.values()) or 1.0
-    unseen = sum(w for t, w in weights.items() if not kw.knows(t)) / total
-    names = question_names(info.text)
+    question = _Question(index, info, qterms)
     best_margin = max(c.reading.margin for c in out)
-    expects_type = info.qtype not in ("other", "noun", "manner", "action", "reason")
     for c, scored, ids in zip(out, top, windows):
         sentence = index.sentences[c.sentence]
-        present = set(terms(sentence.text))
         around = set().union(*(terms(index.sentences[j].text) for j in ids))
-        answer_terms = set(terms(sentence.text[c.start:c.end]))
-        typed = has_wanted_type(info, (c.start, c.end), sentence.entities)
         c.features = {
             "rank": float(c.rank),
             "retrieval": scored.score,
@@ -97,16 +123,7 @@ def _add_features(index: Index, info: QuestionInfo, qterms: list[str], top: list
             "reader_margin": _finite(c.reading.margin),
             "margin_gap": _finite(best_margin - c.reading.margin),
             "off_centre": float(c.sentence != scored.id),
-            "answer_words": math.log1p(len(sentence.text[c.start:c.end].split())),
-            "whole_sentence": float(c.end - c.start >= 0.9 * len(sentence.text)),
-            "echo": len(answer_terms & set(unique)) / len(answer_terms) if answer_terms else 1.0,
-            "coverage": sum(w for t, w in weights.items() if t in present) / total,
-            "window_coverage": sum(w for t, w in weights.items() if t in around) / total,
-            "missing": max((w for t, w in weights.items() if t not in around and kw.knows(t)), default=0.0)
-            / kw.idf_unseen(),
-            "unseen": unseen,
-            "names_missing": len(names - around) / len(names) if names else 0.0,
-            "typed": (1.0 if typed else 0.0) if expects_type else 0.5,
+            **question.text_features(sentence, c.start, c.end, around),
         }
 
 
@@ -197,13 +214,7 @@ def _trim(text: str, a: int, b: int) -> tuple[int, int]:
 
 def _passage_features(index: Index, info: QuestionInfo, qterms: list[str], ranked: list[Scored],
                       scored: dict, out: list[Candidate]) -> None:
-    kw = index.keyword_sentences
-    unique = list(dict.fromkeys(qterms))
-    weights = {t: kw.idf(t) for t in unique}
-    total = sum(weights.values()) or 1.0
-    unseen = sum(w for t, w in weights.items() if not kw.knows(t)) / total
-    names = question_names(info.text)
-    expects_type = info.qtype not in ("other", "noun", "manner", "action", "reason")
+    question = _Question(index, info, qterms)
     top_score = ranked[0].score if ranked else 0.0
     null = out[0].reading.null_score
     spans = np.array([_finite(c.reading.span_score) for c in out])
@@ -214,12 +225,9 @@ def _passage_features(index: Index, info: QuestionInfo, qterms: list[str], ranke
     for k, c in enumerate(out):
         sentence = index.sentences[c.sentence]
         s = scored.get(c.sentence, (len(ranked), Scored(c.sentence, 0.0)))[1]
-        present = set(terms(sentence.text))
-        around = present.union(*(terms(index.sentences[j].text) for j in (c.sentence - 1, c.sentence + 1)
-                                 if 0 <= j < len(index.sentences)
-                                 and index.sentences[j].source == sentence.source))
-        answer_terms = set(terms(sentence.text[c.start:c.end]))
-        typed = has_wanted_type(info, (c.start, c.end), sentence.entities)
+        around = set(terms(sentence.text)).union(*(terms(index.sentences[j].text) for j in (c.sentence - 1, c.sentence + 1)
+                                                   if 0 <= j < len(index.sentences)
+                                                   and index.sentences[j].source == sentence.source))
         c.features = {
             "rank": float(min(c.rank, 20)),
             "retrieval": s.score,
@@ -233,14 +241,5 @@ def _passage_features(index: Index, info: QuestionInfo, qterms: list[str], ranke
             "span_share": float(share[k]),
             "null_share": float(share[-1]),
             "passage_best": float(spans[k] == best),
-            "answer_words": math.log1p(len(sentence.text[c.start:c.end].split())),
-            "whole_sentence": float(c.end - c.start >= 0.9 * len(sentence.text)),
-            "echo": len(answer_terms & set(unique)) / len(answer_terms) if answer_terms else 1.0,
-            "coverage": sum(w for t, w in weights.items() if t in present) / total,
-            "window_coverage": sum(w for t, w in weights.items() if t in around) / total,
-            "missing": max((w for t, w in weights.items() if t not in around and kw.knows(t)), default=0.0)
-            / kw.idf_unseen(),
-            "unseen": unseen,
-            "names_missing": len(names - around) / len(names) if names else 0.0,
-            "typed": (1.0 if typed else 0.0) if expects_type else 0.5,
+            **question.text_features(sentence, c.start, c.end, around),
         }
