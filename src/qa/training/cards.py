@@ -110,6 +110,27 @@ def _negatives(folder: Path) -> str:
 """
 
 
+def _reading(folder: Path) -> str:
+    path = folder / "reading.json"
+    if not path.exists():
+        return ""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    sets = [k for k in next(iter(data.values()))["sets"] if k != "mean"]
+    head = " | ".join(sets)
+    rows = "\n".join(f"| {name} | " + " | ".join(f"{v['sets'][k]['hit@1']:.2f} / {v['sets'][k]['f1']:.2f}" for k in sets)
+                     + f" | **{v['sets']['mean']['hit@1']:.3f} / {v['sets']['mean']['f1']:.3f}** | {v['sets']['mean']['median_ms']:.1f} |"
+                     for name, v in data.items())
+    return f"""- **How the reader reads** (`models/reader/reading.json`, `python -m qa.training.reading`): each way,
+  the reader alone choosing its best span on the validation sets' answerable questions; hit@1 / F1, and
+  the median milliseconds of reading and features (the way in the first rows of this card was chosen):
+
+| way | {head} | mean | ms |
+|---|{'---:|' * (len(sets) + 2)}
+{rows}
+
+"""
+
+
 def answer_model_card(path: Path = ANSWER_MODEL_FILE) -> str:
     data = json.loads(path.read_text(encoding="utf-8"))
     weights = "\n".join(f"| {n} | {w:+.3f} |" for n, w in sorted(zip(data["features"], data["coef"]),
@@ -152,7 +173,7 @@ answer is given as confident; between them it is given with its citation, marked
 |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|
 {rows}
 
-- **Weights** (on standardised features):
+{_reading(READER_DIR)}- **Weights** (on standardised features):
 
 | feature | weight |
 |---|---:|

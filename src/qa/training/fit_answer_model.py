@@ -75,7 +75,7 @@ def ask_rows(index: Index, rows: list[Row], gold: list[list[Span]], group: str, 
     return out
 
 
-def _our_rows(path, index: Index) -> tuple[list[Row], list[list[Span]]]:
+def our_rows(path, index: Index) -> tuple[list[Row], list[list[Span]]]:
     rows = load_dataset(path)
     sources = [d["source"] for d in index.manifest["sources"]]
     locator = EvidenceLocator({s: read_source(s) for s in sources})
@@ -132,7 +132,7 @@ def fitting_data(models: Models, log) -> list[Asked]:
         asked += ask_rows(index, cross, [[] for _ in cross], f"other articles vs {article.title}", models)
         log(f"asked {len(rows)} + {len(cross)} questions of {article.title}")
     article_index = load_index(DEFAULT_INDEX)
-    rows, gold = _our_rows(DEV_SET, article_index)
+    rows, gold = our_rows(DEV_SET, article_index)
     asked += ask_rows(article_index, rows, gold, DEV_SET.name, models)
     log(f"asked {len(rows)} questions of {DEV_SET.name}")
     return asked
@@ -147,7 +147,7 @@ def validation_data(models: Models, log) -> dict[str, list[Asked]]:
         out[article.title] = ask_rows(index, rows, gold, article.title, models)
     for stem in VALIDATION_TEXTS:
         index = text_index(stem)
-        rows, gold = _our_rows(TEXT_SETS / f"{stem}.jsonl", index)
+        rows, gold = our_rows(TEXT_SETS / f"{stem}.jsonl", index)
         out[stem] = ask_rows(index, rows, gold, stem, models)
     reviews = []
     for article in amazon_split()["validation"]:
