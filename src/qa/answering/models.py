@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..indexing.store import Index
-from .answer_model import ANSWER_MODEL_FILE, AnswerModel, load_answer_model
+from .answer_model import AnswerModel, load_answer_model
 from .candidates import Candidate, PassageSettings, read_candidates, read_passage
 from .question import QuestionInfo
-from .reader import READER_DIR, Reader, ReaderMissing, get_reader
+from .reader import Reader, ReaderMissing, get_reader
 from .retrieval import Scored
 
 

@@ -12,17 +12,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
 from ..config import DEFAULT_INDEX
-from .server import free_port
+from .server import served
 
 FLOOD = 64                  # the flooder's requests in flight at once (API)
 CHAT_EVENTS = 200           # the flooder's chat events, sent as fast as it can
@@ -140,37 +137,15 @@ def chat_flood(url: str, seconds: float) -> dict:
 
 
 def run(index: Path, limits: bool, seconds: float) -> dict:
-    import httpx
-
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False", "QA_UPLOADS": "0",
-           "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost",
-           "QA_CLIENT_LIMITS": "1" if limits else "0"}
-    with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen([sys.executable, "-m", "qa", "serve", "--index", str(index), "--port", str(port)],
-                                   env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            while True:
-                if process.poll() is not None:
-                    log.seek(0)
-                    raise SystemExit(f"server exited:\n{log.read().decode(errors='replace')}")
-                try:
-                    if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.1)
-            with _client("127.0.0.3", url) as c:          # the quiet baseline, for comparison
-                quiet = []
-                for question in QUESTIONS * 3:
-                    t0 = time.perf_counter()
-                    c.post("/api/ask", json={"question": question})
-                    quiet.append(time.perf_counter() - t0)
-            return {"limits": limits, "quiet_median_ms": round(statistics.median(quiet) * 1000),
-                    "api": api_flood(url, seconds), "chat": chat_flood(url, seconds)}
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
+    with served(index, QA_UPLOADS="0", QA_CLIENT_LIMITS="1" if limits else "0") as (url, _):
+        with _client("127.0.0.3", url) as c:          # the quiet baseline, for comparison
+            quiet = []
+            for question in QUESTIONS * 3:
+                t0 = time.perf_counter()
+                c.post("/api/ask", json={"question": question})
+                quiet.append(time.perf_counter() - t0)
+        return {"limits": limits, "quiet_median_ms": round(statistics.median(quiet) * 1000),
+                "api": api_flood(url, seconds), "chat": chat_flood(url, seconds)}
 
 
 def main(argv=None) -> int:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from contextlib import contextmanager
 import os
 import socket
 import statistics
@@ -43,22 +44,21 @@ def questions_from(files: list[Path], limit: int) -> list[str]:
     return out[:limit]
 
 
-def measure(index: Path, questions: list[str], concurrency: tuple[int, ...] = (), backend: str | None = None,
-            models: Path | None = None) -> dict:
+@contextmanager
+def served(index: Path, **env):
+    """A `qa serve` of `index` on a free port with these extra environment settings, until the block ends;
+    yields (its URL, seconds from process start to the first answer of /api/health)."""
     import httpx
 
     port = free_port()
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False",
-           "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}
-    if backend:
-        env["QA_BACKEND"] = backend
-    if models is not None:
-        env["QA_MODELS"] = str(models)
+    settings = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False",
+                "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost",
+                **{k: v for k, v in env.items() if v is not None}}
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryFile() as log:
         started = time.perf_counter()
         process = subprocess.Popen([sys.executable, "-m", "qa", "serve", "--index", str(index), "--port", str(port)],
-                                   env=env, stdout=log, stderr=subprocess.STDOUT)
+                                   env=settings, stdout=log, stderr=subprocess.STDOUT)
         try:
             while True:
                 if process.poll() is not None:
@@ -69,20 +69,27 @@ def measure(index: Path, questions: list[str], concurrency: tuple[int, ...] = ()
                         break
                 except httpx.TransportError:
                     time.sleep(0.05)
-            startup = time.perf_counter() - started
-            times, abstained = [], 0
-            with httpx.Client(base_url=url, timeout=60) as client:
-                client.post("/api/ask", json={"question": "warm the connection"})
-                for question in questions:
-                    t0 = time.perf_counter()
-                    r = client.post("/api/ask", json={"question": question})
-                    times.append(time.perf_counter() - t0)
-                    r.raise_for_status()
-                    abstained += r.json()["abstained"]
-            loads = {n: _load(url, questions * 4, n) for n in concurrency}
+            yield url, time.perf_counter() - started
         finally:
             process.terminate()
-            process.wait(timeout=15)
+            process.wait(timeout=30)
+
+
+def measure(index: Path, questions: list[str], concurrency: tuple[int, ...] = (), backend: str | None = None,
+            models: Path | None = None) -> dict:
+    import httpx
+
+    with served(index, QA_BACKEND=backend, QA_MODELS=str(models) if models is not None else None) as (url, startup):
+        times, abstained = [], 0
+        with httpx.Client(base_url=url, timeout=60) as client:
+            client.post("/api/ask", json={"question": "warm the connection"})
+            for question in questions:
+                t0 = time.perf_counter()
+                r = client.post("/api/ask", json={"question": question})
+                times.append(time.perf_counter() - t0)
+                r.raise_for_status()
+                abstained += r.json()["abstained"]
+        loads = {n: _load(url, questions * 4, n) for n in concurrency}
     times.sort()
     return {"startup_s": round(startup, 2), "questions": len(times), "abstained": abstained,
             "median_ms": round(statistics.median(times) * 1000, 1),

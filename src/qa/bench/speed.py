@@ -613,7 +613,6 @@ def _fresh_process_table(result: dict) -> list[str]:
 
 
 def _onnx_paragraph(result: dict) -> str:
-    m = result.get("onnx_model_load", {})
     text = (f"ONNX Runtime: questions run one intra-op thread, build batches {onnx_backend.cpu_count()}; the torch "
             f"rows above use torch's {result['machine']['torch_threads']} threads for both. Model ready in this process "
             f"(`qa prepare`: {', '.join(f'{k} {v}' for k, v in result.get('onnx_prepare', {}).items())}): "

@@ -6,8 +6,7 @@ from pathlib import Path
 
 from ..answering.answer_model import ANSWER_MODEL_FILE
 from ..answering.reader import READER_DIR
-from ..evaluation.splits import (AMAZON_SHARES, ANSWER_MODEL_ARTICLES, SQUAD1_SHARES, VALIDATION_ARTICLES,
-                                 VALIDATION_TEXTS)
+from ..evaluation.splits import AMAZON_SHARES, ANSWER_MODEL_ARTICLES, SQUAD1_SHARES, VALIDATION_ARTICLES
 
 CURVE_FILE = "learning-curve.json"
 LICENCE = ("Training data, copied into the repository with their READMEs and attribution: the SQuAD v1.0 "
