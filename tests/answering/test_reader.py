@@ -68,3 +68,29 @@ def test_the_reader_is_loaded_once_per_process(article_index):
     first = get_reader()._model
     ask(article_index, "Who met Blinken?")
     assert get_reader()._model is first
+
+
+def test_one_passage_is_read_once_and_each_sentence_gets_a_span_of_its_own(article_index):
+    """The passage way of reading: the top sentences laid out in document order within the word-piece
+    budget, one candidate per sentence whose span lies inside that sentence (so its citation is exact)."""
+    from qa.answering.ask import retrieve
+    from qa.answering.candidates import PassageSettings, choose_sentences, read_passage
+    from qa.config import RetrievalSettings
+
+    reader = get_reader()
+    question = "When did Pakistan sign the mutual defence agreement with the United States?"
+    r = retrieve(article_index, question, None, RetrievalSettings(), "hybrid")
+    settings = PassageSettings(max_pieces=128, sentences=6)
+    candidates = read_passage(article_index, reader, r.info, r.resolved, r.sentences, r.info.terms, settings)
+    chosen = choose_sentences(article_index, r.sentences, 128 - reader.count([question])[0] - 3,
+                              lambda ids: reader.count([article_index.sentences[i].text for i in ids]), settings)
+    assert sorted(c.sentence for c in candidates) == sorted(chosen) and 1 <= len(chosen) <= 6
+    pieces = sum(reader.count([article_index.sentences[i].text for i in chosen])) + len(chosen)
+    assert pieces + reader.count([question])[0] + 3 <= 128
+    for c in candidates:
+        text = article_index.sentences[c.sentence].text
+        assert 0 <= c.start < c.end <= len(text) and text[c.start:c.end].strip() == text[c.start:c.end]
+        assert {"span_share", "null_share", "passage_best", "rank"} <= set(c.features)
+    assert abs(sum(c.features["span_share"] for c in candidates) + candidates[0].features["null_share"] - 1) < 1e-6
+    best = max(candidates, key=lambda c: c.reading.span_score)
+    assert "1954" in article_index.sentences[best.sentence].text
