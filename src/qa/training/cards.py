@@ -60,9 +60,10 @@ and the [CLS] token as "no answer here"; the engine takes the best span of each 
 |---|---:|---:|---:|---:|---:|
 | SQuAD validation articles | {_f(v.get('squad_window_f1'))} | {_f(v.get('squad_window_em'))} | {_f(v.get('squad_passage_f1'))} | {_f(v.get('squad_passage_span_in_answer'))} | {_f(v.get('squad_no_answer_auc'))} |
 | Amazon validation reviews | {_f(v.get('amazon_window_f1'))} | {_f(v.get('amazon_window_em'))} | {_f(v.get('amazon_passage_f1'))} | {_f(v.get('amazon_passage_span_in_answer'))} | – |
+| our validation texts | {_f(v.get('texts_window_f1'))} | {_f(v.get('texts_window_em'))} | {_f(v.get('texts_passage_f1'))} | {_f(v.get('texts_passage_span_in_answer'))} | {_f(v.get('texts_no_answer_auc'))} |
 
-  The AUC separates answerable passages from SQuAD's real unanswerable questions (160, in Zelda) by the
-  best span's score minus the no-answer score. End-to-end figures (retrieval included) are in
+  The AUC separates answerable passages from unanswerable questions (SQuAD's real ones, 160 in Zelda;
+  our validation texts' own) by the best span's score minus the no-answer score. End-to-end figures (retrieval included) are in
   `eval/report.md`.
 {_curve(folder)}{_negatives(folder)}- **Limits**: English only; reads the passage the engine gives it (its size: the answer model's
   card); trained on encyclopedic text and product reviews, so dialogue, fiction and legal drafting
@@ -165,7 +166,8 @@ answer is given as confident; between them it is given with its citation, marked
   Abstain below **{data['threshold']:.4f}**: the highest threshold whose mean false abstention is at most
   {rules.get('false_abstention_at_most')}. Confident from **{confident}**: the lowest threshold at which the
   answers given are right at least {rules.get('confident_precision_at_least', 0):.0%} of the time (an answer to an
-  unanswerable question counts wrong).
+  unanswerable question counts wrong), each set weighing the same (the pooled row below counts questions,
+  so the large sets weigh more there).
 - **Validation**:
 
 | set | questions | F1 if always answering | F1 at threshold | false abstention | abstention on unanswerable | confident share | confident precision | unsure share | AUC |
