@@ -77,13 +77,15 @@ def _curve(folder: Path) -> str:
     if not path.exists():
         return ""
     data = json.loads(path.read_text(encoding="utf-8"))
-    rows = "\n".join(f"| {p['examples_seen']:,} | {_f(p.get('squad_window_f1'))} | {_f(p.get('squad_passage_f1'))} | "
-                     f"{_f(p.get('squad_no_answer_auc'))} | {_f(p.get('amazon_window_f1'))} |" for p in data["curve"])
+    rows = "\n".join(f"| {p['examples_seen']:,} | {p.get('minutes', '–')} | {_f(p.get('squad_window_f1'))} | "
+                     f"{_f(p.get('squad_passage_f1'))} | {_f(p.get('squad_no_answer_auc'))} | "
+                     f"{_f(p.get('amazon_window_f1'))} | {_f(p.get('texts_window_f1'))} | "
+                     f"{_f(p.get('texts_no_answer_auc'))} |" for p in data["curve"])
     return f"""- **Learning curve** (`{CURVE_FILE}`: the same data and recipe with a constant learning rate after
   warm-up, validated as it went; `python -m qa.training.train_reader --curve ... --out DIR`):
 
-| examples seen | SQuAD window F1 | SQuAD passage F1 | no-answer AUC | Amazon window F1 |
-|---:|---:|---:|---:|---:|
+| examples seen | minutes so far | SQuAD window F1 | SQuAD passage F1 | SQuAD no-answer AUC | Amazon window F1 | our texts window F1 | our texts no-answer AUC |
+|---:|---:|---:|---:|---:|---:|---:|---:|
 {rows}
 
 """

