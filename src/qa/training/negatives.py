@@ -42,9 +42,9 @@ def main(argv=None) -> int:
         results[name] = {"mix": {k: hp[k] for k in ("near_miss", "swap", "other_article")},
                          **record["curve"][-1]}
         print(name, json.dumps(results[name]), flush=True)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / RESULT_FILE).write_text(json.dumps({"examples": args.examples, "mixes": results}, indent=1) + "\n",
-                                        encoding="utf-8")
+        args.out.mkdir(parents=True, exist_ok=True)       # after every mix: a run stopped early keeps them
+        (args.out / RESULT_FILE).write_text(json.dumps({"examples": args.examples, "mixes": results}, indent=1)
+                                            + "\n", encoding="utf-8")
     return 0
 
 
