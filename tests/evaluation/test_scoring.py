@@ -67,3 +67,28 @@ def test_span_failures_are_told_apart(answer, cause):
     pred.answer = answer
     s = score_row(ANSWERABLE, GOLD, pred, 0.5, TEXTS)
     assert classify(ANSWERABLE, s, pred)["cause"] == cause
+
+
+def test_separation_is_the_best_abstention_within_the_false_abstention_budget():
+    """The separation bound: the most abstention any one threshold gives while the mean false abstention
+    (each split counting once) stays within the budget; a split without unanswerable questions still
+    counts for false abstention."""
+    from types import SimpleNamespace
+    from qa.evaluation.run import _separation
+
+    def split(role, pairs, config="hybrid"):
+        rows = [Row(f"q{i}", "q", ["x"] if a else [], [], a) for i, (_, a) in enumerate(pairs)]
+        preds = [SimpleNamespace(confidence=c) for c, _ in pairs]
+        return SimpleNamespace(role=role, rows=rows, predictions={config: preds})
+
+    # answerable at 0.2 and 0.9 (x10 each), unanswerable at 0.1, 0.3, 0.95
+    a = split("test", [(0.2, True)] * 10 + [(0.9, True)] * 10 + [(0.1, False), (0.3, False), (0.95, False)])
+    b = split("test", [(0.5, True)] * 20)
+    got = _separation([a, b], budget=0.25)["test"]["hybrid"]
+    # t = 0.5: split a's false abstention 10/20 = 0.5, b's 0 (0.5 is not below 0.5) -> mean 0.25, within;
+    # abstains on 0.1 and 0.3 -> 2/3. t = 0.9 would make b's false abstention 1.0 (mean 0.75)
+    assert got["abstention"] == pytest.approx(2 / 3, abs=1e-4) and got["threshold"] == pytest.approx(0.5)
+    # no false abstention allowed: t = 0.2 (0.2 is not below 0.2) abstains on 0.1 only
+    strict = _separation([a, b], budget=0.0)["test"]["hybrid"]
+    assert strict["abstention"] == pytest.approx(1 / 3, abs=1e-4) and strict["threshold"] == pytest.approx(0.2)
+    assert _separation([b], budget=0.25) == {}            # no unanswerable question: nothing to separate

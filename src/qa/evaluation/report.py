@@ -11,13 +11,14 @@ from .plot import plot_tradeoff
 
 # metric, label, direction, target: the trained-reader milestone's targets on every split but dev (the
 # product's final targets, stricter, are in docs: hit@1 0.95, F1 0.75, abstention 0.90 / 0.03)
+# the targets of the SQuAD-trained reader (issue 18), checked per split and on the test splits' means
 TARGETS = [
-    {"metric": "hit@1", "label": "cited sentence hit@1", "op": ">=", "target": 0.90},
-    {"metric": "f1", "label": "short-answer F1", "op": ">=", "target": 0.70},
-    {"metric": "abstention_unanswerable", "label": "abstention on unanswerable", "op": ">=", "target": 0.75},
+    {"metric": "hit@1", "label": "cited sentence hit@1", "op": ">=", "target": 0.85},
+    {"metric": "f1", "label": "short-answer F1", "op": ">=", "target": 0.68},
+    {"metric": "abstention_unanswerable", "label": "abstention on unanswerable", "op": ">=", "target": 0.70},
     {"metric": "false_abstention", "label": "false abstention on answerable", "op": "<=", "target": 0.05},
     {"metric": "exact_offsets", "label": "citation offsets exact", "op": ">=", "target": 1.00},
-    {"metric": "squad_f1", "label": "SQuAD v2 F1 (SQuAD articles)", "op": ">=", "target": 0.65},
+    {"metric": "squad_f1", "label": "SQuAD v2 F1 (SQuAD articles)", "op": ">=", "target": 0.70},
 ]
 OVERVIEW = [("hit@1", "hit@1"), ("f1", "F1"), ("abstention_unanswerable", "abst. unans."),
             ("false_abstention", "false abst."), ("squad_f1", "SQuAD v2 F1")]
@@ -131,7 +132,36 @@ def _overview(data: dict) -> list[str]:
                 value = (pooled.get(c) or {}).get(key)
                 cells.append(_fmt(value, key))
         lines.append(f"| **all {role} splits, mean** | {role} | | {pooled['rows']} | " + " | ".join(cells) + " |")
+    lines += _mean_targets(data, configs)
     lines += ["", "![answered right against abstained right](report.png)", ""]
+    return lines
+
+
+def _mean_targets(data: dict, configs: list[str]) -> list[str]:
+    """The targets on the means: the test splits' for the answers, the SQuAD (validation) articles' for
+    SQuAD v2 F1; and how far any threshold could move abstention (the separation, a bound, not a result)."""
+    pooled = data.get("pooled", {})
+    test, validation = pooled.get("test", {}), pooled.get("validation", {})
+    if not test:
+        return []
+    shown = [c for c in configs if c in test or c in validation]
+    lines = ["", "Targets on the means (test splits; SQuAD v2 F1 on the SQuAD validation articles):", "",
+             "| metric | target | " + " | ".join(shown) + " | the product (hybrid) |", "|---|---|" + "---:|" * len(shown) + "---|"]
+    for t in TARGETS:
+        source = validation if t["metric"] == "squad_f1" else test
+        values = [(source.get(c) or {}).get(t["metric"]) for c in shown]
+        value = (source.get("hybrid") or {}).get(t["metric"])
+        verdict = "–" if value is None else (
+            "pass" if (value >= t["target"] - 1e-9 if t["op"] == ">=" else value <= t["target"] + 1e-9) else "**miss**")
+        lines.append(f"| {t['label']} | {t['op']} {t['target']:.2f} | " + " | ".join(_fmt(v, t["metric"]) for v in values)
+                     + f" | {verdict} |")
+    separation = data.get("separation", {}).get("test", {})
+    if separation:
+        budget = next(iter(separation.values()))["false_abstention_at_most"]
+        lines += ["", f"Separation (test splits): the most abstention on unanswerable questions any one threshold "
+                      f"gives at mean false abstention <= {budget:.2f}, that threshold picked on the test splits "
+                      "themselves (a bound on what re-thresholding could do, not a result): " + "; ".join(
+                          f"{c} {v['abstention']:.3f} (at {v['threshold']:.3f})" for c, v in separation.items()) + "."]
     return lines
 
 

@@ -266,6 +266,7 @@ def _report_data(splits: list[Split], settings: RetrievalSettings, thresholds: d
         data["splits"][split.name] = entry
     data["pooled"] = _pooled(data["splits"])
     data["tradeoff"] = _tradeoff(splits, thresholds)
+    data["separation"] = _separation(splits)
     return data
 
 
@@ -313,6 +314,34 @@ def _tradeoff(splits: list[Split], thresholds: dict[str, float]) -> dict:
             levels = sorted({c for c, _, _ in rows})
             curve = [_trade_point(rows, t) for t in [0.0] + levels + [levels[-1] + 1e-6]]
             out[f"{role}, {config}"] = {"curve": curve, "chosen": _trade_point(rows, thresholds[config])}
+    return out
+
+
+def _separation(splits: list[Split], budget: float = 0.05) -> dict:
+    """How well a configuration's confidence separates answerable from unanswerable questions, whatever
+    threshold was chosen: the highest mean abstention on unanswerable questions that any one threshold gives
+    while the mean false abstention (each split counting once) stays within `budget`. The threshold is
+    picked on these very splits, so this is a bound on what re-thresholding could do, never a result."""
+    out: dict = {}
+    for role in ("validation", "test"):
+        for config in COMPARED[:2]:
+            sets = [[(p.confidence, r.answerable) for r, p in zip(s.rows, s.predictions[config])]
+                    for s in splits if s.role == role and config in s.predictions]
+            sets = [rows for rows in sets if rows]
+            if not any(not a for rows in sets for _, a in rows):
+                continue
+
+            def rates(t: float) -> tuple[float, float]:
+                false = [sum(c < t for c, a in rows if a) / sum(a for _, a in rows) for rows in sets
+                         if any(a for _, a in rows)]
+                right = [sum(c < t for c, a in rows if not a) / sum(not a for _, a in rows) for rows in sets
+                         if any(not a for _, a in rows)]
+                return sum(false) / len(false), sum(right) / len(right)
+
+            levels = [0.0] + sorted({c for rows in sets for c, _ in rows})
+            best = max(((rates(t)[1], t) for t in levels if rates(t)[0] <= budget + 1e-12), default=(0.0, 0.0))
+            out.setdefault(role, {})[config] = {"false_abstention_at_most": budget,
+                                                "abstention": round(best[0], 4), "threshold": round(best[1], 6)}
     return out
 
 
