@@ -134,8 +134,8 @@ def colour(locator) -> str:
 
 
 def test_an_answer_looks_as_sure_as_it_is(chat):
-    """Issue 20, item 13: right and wrong answers looked the same, correct ones in red as "low". The committed
-    answer model has no confident threshold yet, so its answers are all "unsure": worded and coloured so."""
+    """Issue 20, item 13: right and wrong answers looked the same, correct ones in red as "low". Now each tier
+    the answer model gives (confident or unsure) is worded and coloured as such, and an abstention in grey."""
     reply = chat.ask(MDAA)
     tier = re.search(r"\bqa-tier-(confident|unsure|none)\b", reply.get_attribute("class")).group(1)
     assert tier in ("confident", "unsure")
