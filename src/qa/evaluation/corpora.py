@@ -10,6 +10,7 @@ from pathlib import Path
 from ..config import PROJECT_ROOT
 from ..indexing.store import Index, load_index
 from .datasets import Row, Span
+from .freshness import indexing_code_hash
 from .squad import SquadArticle
 
 WORK = PROJECT_ROOT / "eval" / ".work"
@@ -24,10 +25,15 @@ FORMAT_SUFFIXES = (".pdf", ".docx")
 
 
 def document_index(path: Path, folder: Path, log=lambda m: None) -> Index:
-    """The index of one document, built if missing or out of date (a no-op when unchanged)."""
+    """The index of one document, built if missing, if the document changed, or if the indexing code
+    changed since it was built (a stamp beside it holds the code's hash); otherwise a no-op."""
     from ..indexing.build import build
 
-    build([path], folder, log=log, progress=False)
+    stamp = folder.with_name(folder.name + ".code")
+    code = indexing_code_hash()
+    force = not stamp.is_file() or stamp.read_text(encoding="utf-8").strip() != code
+    build([path], folder, log=log, progress=False, force=force)
+    stamp.write_text(code + "\n", encoding="utf-8")
     return load_index(folder)
 
 

@@ -326,7 +326,7 @@ def _split_section(name: str, split: dict) -> list[str]:
         "",
         f"{split['rows']} questions ({split['answerable']} answerable) from `{split['dataset']}` on "
         f"`{', '.join(split['sources'])}` (index `{split['index']}`, built {split.get('index_built_at')})."
-        + (" **Warning: the index is older than the indexing code; rebuild it.**" if split.get("index_stale") else ""),
+        + (" **Warning: the index is not what the indexing code builds from its sources now; rebuild it.**" if split.get("index_stale") else ""),
         "",
         "| configuration | " + " | ".join(label for _, label in COLUMNS) + " |",
         "|---|" + "---:|" * len(COLUMNS),

@@ -14,10 +14,11 @@ from ..indexing.store import Index, load_index
 from . import report as report_mod
 from .configurations import (COMPARED, CONFIGURATIONS, DESCRIPTIONS, backend_names,
                              make_configurations)
-from .corpora import (TEXT_SETS, TEXTS, format_index, format_versions, squad_document, squad_index, squad_rows,
-                      text_index)
+from .corpora import (TEXT_SETS, TEXTS, WORK, format_index, format_versions, squad_document, squad_index,
+                      squad_rows, text_index)
 from .datasets import DatasetError, EvidenceLocator, Row, Span, load_dataset, read_source
 from .failures import classify
+from .freshness import index_is_stale
 from .scoring import aggregate, curve_point, is_right, score_row, threshold_curve
 from .previous import previous_commit, previous_models
 from .splits import VALIDATION_TEXTS, squad_split
@@ -29,10 +30,6 @@ TEST = EVAL_DIR / "article-test.jsonl"
 SECOND = EVAL_DIR / "second-test.jsonl"
 SECOND_SOURCE = PROJECT_ROOT / "data" / "second"
 SECOND_INDEX = EVAL_DIR / ".second-index"
-# the modules whose changes alter what an index holds
-BUILD_MODULES = ("reading/*.py", "indexing/build.py", "indexing/store.py", "indexing/keyword.py",
-                 "indexing/embedder.py", "config.py", "types.py")
-
 
 @dataclass
 class Split:
@@ -88,7 +85,8 @@ def _run(index, datasets, out, squad=None, previous="default") -> int:
     article = load_index(Path(index) if index else DEFAULT_INDEX)
     _log(f"index {article.folder} ({article.manifest['counts']['sentences']} sentences)")
     if index_is_stale(article.folder):
-        _log(f"warning: {article.folder} is older than the indexing code; rebuild it with `qa build --force`")
+        _log(f"warning: {article.folder} is not what the indexing code builds from its sources now; "
+             "rebuild it with `qa build --force`")
     settings = RetrievalSettings()
     if previous == "default":
         previous = previous_commit() if everything else None
@@ -181,14 +179,10 @@ def _index_for(rows: list[Row], article: Index) -> Index:
     return load_index(SECOND_INDEX)
 
 
-def index_is_stale(folder: Path) -> bool:
-    """The index was written before the last change to the code that builds indexes."""
-    manifest = Path(folder) / "manifest.json"
-    if not manifest.exists():
-        return False
-    package = Path(__file__).resolve().parents[1]
-    newest = max(p.stat().st_mtime for pattern in BUILD_MODULES for p in package.glob(pattern))
-    return manifest.stat().st_mtime < newest
+def _stale(folder: Path) -> bool:
+    """Indexes the evaluation builds itself (under eval/.work) are rebuilt when the indexing code changes;
+    any other is compared with a fresh build of its sources."""
+    return False if WORK.resolve() in Path(folder).resolve().parents else index_is_stale(folder)
 
 
 def _located_share(rows: list[Row], sources: list[str]) -> float:
@@ -236,7 +230,7 @@ def _report_data(splits: list[Split], settings: RetrievalSettings, thresholds: d
             "index": _shown(split.index.folder),
             "index_build_id": split.index.build_id,
             "index_built_at": split.index.manifest.get("built_at"),
-            "index_stale": index_is_stale(split.index.folder),
+            "index_stale": _stale(split.index.folder),
             "sources": [d["source"] for d in split.index.manifest["sources"]],
             "rows": len(split.rows),
             "answerable": sum(r.answerable for r in split.rows),
