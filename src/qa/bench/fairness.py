@@ -65,20 +65,38 @@ def api_flood(url: str, seconds: float) -> dict:
     threads = [threading.Thread(target=flooder, daemon=True) for _ in range(FLOOD)]
     [t.start() for t in threads]
     time.sleep(2.0)
+
+    def ask(c, n: int) -> tuple[int, float]:
+        t0 = time.perf_counter()
+        code = c.post("/api/ask", json={"question": QUESTIONS[n % len(QUESTIONS)]}).status_code
+        return code, time.perf_counter() - t0
+
+    normal = _normal_client(url, seconds, ask, pause=0.0)
+    stop.set()
+    [t.join(timeout=120) for t in threads]
+    return {"normal": normal, "flooder": _codes(flood_codes)}
+
+
+def _normal_client(url: str, seconds: float, ask, pause: float) -> dict:
+    """One client asking one question after another from 127.0.0.3 for `seconds` (`ask(client, n)` gives
+    the status and the time taken), pausing `pause` seconds after a refusal."""
     times, codes = [], []
     deadline = time.perf_counter() + seconds
     with _client("127.0.0.3", url) as c:
         n = 0
         while time.perf_counter() < deadline:
             n += 1
-            t0 = time.perf_counter()
-            codes.append(c.post("/api/ask", json={"question": QUESTIONS[n % len(QUESTIONS)]}).status_code)
-            if codes[-1] == 200:
-                times.append(time.perf_counter() - t0)
-    stop.set()
-    [t.join(timeout=120) for t in threads]
-    return {"normal": _summary(times, codes),
-            "flooder": {str(code): flood_codes.count(code) for code in sorted(set(flood_codes))}}
+            code, took = ask(c, n)
+            codes.append(code)
+            if code == 200:
+                times.append(took)
+            elif pause:
+                time.sleep(pause)
+    return _summary(times, codes)
+
+
+def _codes(codes: list[int]) -> dict[str, int]:
+    return {str(code): codes.count(code) for code in sorted(set(codes))}
 
 
 def _respond_index(url: str) -> int:
@@ -119,21 +137,10 @@ def chat_flood(url: str, seconds: float) -> dict:
     thread = threading.Thread(target=flooder, daemon=True)
     thread.start()
     time.sleep(0.5)
-    times, codes = [], []
-    deadline = time.perf_counter() + seconds
-    with _client("127.0.0.3", url) as c:
-        n = 0
-        while time.perf_counter() < deadline:
-            n += 1
-            code, took = _chat_event(c, fn_index, f"normal{n}{time.time_ns()}", QUESTIONS[n % len(QUESTIONS)])
-            codes.append(code)
-            if code == 200:
-                times.append(took)
-            else:
-                time.sleep(0.2)
+    normal = _normal_client(url, seconds, pause=0.2, ask=lambda c, n: _chat_event(
+        c, fn_index, f"normal{n}{time.time_ns()}", QUESTIONS[n % len(QUESTIONS)]))
     thread.join(timeout=120)
-    return {"normal": _summary(times, codes),
-            "flooder": {str(code): flood_codes.count(code) for code in sorted(set(flood_codes))}}
+    return {"normal": normal, "flooder": _codes(flood_codes)}
 
 
 def run(index: Path, limits: bool, seconds: float) -> dict:
