@@ -21,7 +21,7 @@ TOLERANCE = 1e-4
 # the code an index's content depends on (reading, splitting, chunking, embedding, storing)
 BUILD_MODULES = ("reading/*.py", "indexing/build.py", "indexing/store.py", "indexing/keyword.py",
                  "indexing/embedder.py", "indexing/onnx_backend.py", "indexing/wordpieces.py", "config.py", "types.py")
-_checked: dict[tuple[str, str], bool] = {}
+_checked: dict[tuple, bool] = {}
 
 
 def indexing_code_hash() -> str:
