@@ -292,33 +292,22 @@ def validation_texts() -> list:
     """Our validation texts (data/texts/, eval/texts/) as SQuAD-shaped articles: each answerable question's
     answer located inside its evidence phrase (questions whose answer is not found there are left out)."""
     from ..config import PROJECT_ROOT
-    from ..evaluation.datasets import load_dataset
+    from ..evaluation.datasets import EvidenceLocator, load_dataset
     from ..evaluation.splits import VALIDATION_TEXTS
     from ..evaluation.squad import SquadAnswer, SquadArticle, SquadQuestion
 
     out = []
     for stem in VALIDATION_TEXTS:
         text = (PROJECT_ROOT / "data" / "texts" / f"{stem}.txt").read_text(encoding="utf-8")
-        low = " ".join(text.split()).lower()
-        flat = [i for i, ch in enumerate(text) if not ch.isspace() or (i and not text[i - 1].isspace())]
+        locator = EvidenceLocator({stem: text})
         questions = []
         for row in load_dataset(PROJECT_ROOT / "eval" / "texts" / f"{stem}.jsonl"):
             if not row.answerable:
                 questions.append(SquadQuestion(row.id, row.question, [], 0))
                 continue
-            found = None
-            for phrase in row.evidence:
-                at = low.find(" ".join(phrase.split()).lower())
-                if at < 0:
-                    continue
-                start, end = flat[at], flat[min(len(flat) - 1, at + len(" ".join(phrase.split())) - 1)] + 1
-                for answer in row.answers:
-                    k = text.find(answer, start, end)
-                    if k >= 0:
-                        found = SquadAnswer(answer, k, k + len(answer))
-                        break
-                if found:
-                    break
+            found = next((SquadAnswer(answer, k, k + len(answer)) for span in locator.gold_spans(row)
+                          for answer in row.answers for k in [text.find(answer, span.start, span.end)] if k >= 0),
+                         None)
             if found:
                 questions.append(SquadQuestion(row.id, row.question, [found], 0))
         out.append(SquadArticle(stem, text, [(0, len(text))], questions))
