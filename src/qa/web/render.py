@@ -64,10 +64,11 @@ def answer_html(answer: dict, turn: int) -> str:
     mark = answer_in_citation(answer)
     for c in answer["citations"]:
         quoted = marked_text(c["text"], mark if c["n"] == 1 else None)
+        where = place(c, c)
         parts.append(
             f'<li>{cite_link(turn, c["n"])} “{quoted}” '
             f'<span class="qa-loc" title="{esc(c["source"])}">{esc(short_name(c["source"]))}, '
-            f'{esc(place(c, c)) + ", " if place(c, c) else ""}characters {c["start"]}–{c["end"]}</span></li>')
+            f'{esc(where) + ", " if where else ""}characters {c["start"]}–{c["end"]}</span></li>')
     parts.append("</ol>")
     parts.append(tier_html(tier, answer["confidence"]))
     parts.append("</div>")
