@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from contextlib import contextmanager
 import os
 import socket
 import statistics
@@ -22,6 +21,7 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from ..config import DEFAULT_INDEX, PROJECT_ROOT
